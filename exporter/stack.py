@@ -120,6 +120,7 @@ class ManagedProcess:
 
     def start(self, ready_timeout: float = 30.0) -> ManagedProcess:
         """Start the process and, when it has a ready URL, wait until it answers."""
+        self._close_log()
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("ab")
@@ -147,6 +148,7 @@ class ManagedProcess:
         self.signal(signal.SIGKILL)
         if self._popen is not None:
             self._popen.wait()
+        self._close_log()
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM the process group, SIGKILL it after `timeout`, and return the exit status."""
@@ -159,10 +161,13 @@ class ManagedProcess:
             self.kill()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGKILL)  # stragglers left by the group leader
+        self._close_log()
+        return self._popen.returncode
+
+    def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
             self._log = None
-        return self._popen.returncode
 
 
 def prometheus_argv(

@@ -1,0 +1,8 @@
+"""The sandbox MechaMental platform: the demo's platform and the double end-to-end tests use.
+
+A seeded generator fills SQLite (`generator`, `database`); `platform_routes` serves the platform
+lists of platform-api.md through `store` with keyset cursors, behind the Bearer check and the
+fault injector (`app`, `faults`); `stream` writes activity records at a steady rate through
+`activity`; `control_routes` exposes the ground truth (`truth`), stream settings, fault settings,
+request counts (`traffic`) and exact execution inserts under `/_sandbox/`.
+"""

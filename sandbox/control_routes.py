@@ -1,0 +1,125 @@
+"""Control endpoints under `/_sandbox/` (no auth: a loopback test double) and `/healthz`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+
+from sandbox.activity import ActivityEvent
+from sandbox.errors import QueryValidationError, ResourceNotFound
+from sandbox.queries import validation_details
+from sandbox.state import connection, state
+from sandbox.stream import load_targets
+from sandbox.truth import read_truth
+
+control = Blueprint("control", __name__)
+
+
+class ExecutionsRequest(BaseModel):
+    """Insert `count` executions now; `failed` is a boolean (all or none) or how many fail."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workspace_id: str
+    count: Annotated[int, Field(ge=0, le=100_000)]
+    failed: StrictBool | StrictInt = False
+
+
+def _body_errors(error: ValidationError) -> QueryValidationError:
+    return QueryValidationError(validation_details(error, "body"))
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        detail = {"loc": ["body"], "msg": "Input should be a JSON object", "type": "dict_type"}
+        raise QueryValidationError([{**detail, "input": request.get_data(as_text=True), "ctx": {}}])
+    return body
+
+
+@control.get("/healthz")
+def healthz() -> Response:
+    """200 while the process serves."""
+    return jsonify(status="ok")
+
+
+@control.get("/_sandbox/orgs")
+def orgs() -> Response:
+    """The seeded org ids (no platform endpoint lists orgs)."""
+    rows = connection().execute("SELECT org_id FROM orgs ORDER BY seq")
+    return jsonify(org_ids=[row["org_id"] for row in rows])
+
+
+@control.get("/_sandbox/truth")
+def truth() -> Response:
+    """The exact ground truth."""
+    return jsonify(read_truth(connection()))
+
+
+@control.route("/_sandbox/stream", methods=["GET", "PUT"])
+def stream() -> Response:
+    """Read or merge the activity stream's settings."""
+    if request.method == "PUT":
+        try:
+            state().stream.update(_json_body())
+        except ValidationError as error:
+            raise _body_errors(error) from error
+    return jsonify(state().stream.settings().model_dump())
+
+
+@control.route("/_sandbox/faults", methods=["GET", "PUT", "DELETE"])
+def faults() -> Response:
+    """Read, merge or clear the injected faults."""
+    injector = state().faults
+    if request.method == "PUT":
+        try:
+            injector.update(_json_body())
+        except ValidationError as error:
+            raise _body_errors(error) from error
+    elif request.method == "DELETE":
+        injector.clear()
+    return jsonify(injector.current().model_dump())
+
+
+@control.route("/_sandbox/requests", methods=["GET", "DELETE"])
+def requests_seen() -> Response:
+    """Platform requests received so far (DELETE forgets them)."""
+    if request.method == "DELETE":
+        state().traffic.reset()
+    return jsonify(state().traffic.summary())
+
+
+@control.post("/_sandbox/executions")
+def executions() -> Response:
+    """Insert exactly `count` execution records for one workspace now."""
+    try:
+        order = ExecutionsRequest.model_validate(_json_body())
+    except ValidationError as error:
+        raise _body_errors(error) from error
+    failed = order.count if order.failed is True else int(order.failed)
+    if not 0 <= failed <= order.count:
+        raise QueryValidationError(
+            [{"loc": ["body", "failed"], "msg": f"Input should be between 0 and {order.count}",
+              "type": "value_error", "input": order.failed, "ctx": {}}]
+        )  # fmt: skip
+    db = connection()
+    target = next((t for t in load_targets(db) if t.workspace_id == order.workspace_id), None)
+    if target is None:
+        raise ResourceNotFound("workspace", order.workspace_id)
+    events = [
+        ActivityEvent(
+            org_id=target.org_id,
+            workspace_id=target.workspace_id,
+            app_id=target.app_ids[0] if target.app_ids else None,
+            execution_id=f"exe-{uuid.uuid4().hex[:16]}",
+            success=index >= failed,
+            status_code=500 if index < failed else 200,
+            duration_ms=100,
+        )
+        for index in range(order.count)
+    ]
+    ids = state().writer.write(db, events) if events else []
+    return jsonify(inserted=len(ids), failed=failed, ids=ids)

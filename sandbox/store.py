@@ -1,0 +1,199 @@
+"""Reads of platform resources: existence checks and keyset-paged lists in the served shapes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.errors import ResourceNotFound
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How one resource list is read from its table and served."""
+
+    table: str
+    items_key: str
+    columns: tuple[str, ...]
+    booleans: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()  # left out of the item when NULL
+    json_columns: dict[str, str] = field(default_factory=dict)  # name → SQL giving a JSON array
+
+
+def _ids_of(table: str, column: str) -> str:
+    return (
+        f"(SELECT json_group_array({column}) FROM "  # noqa: S608 - constants only
+        f"(SELECT {column} FROM {table} AS inner_t WHERE inner_t.namespace_id = t.namespace_id "
+        "ORDER BY inner_t.seq))"
+    )
+
+
+WORKSPACES = Listing(
+    "workspaces", "workspaces",
+    ("workspace_id", "org_id", "name", "description", "is_active", "region", "created_at"),
+    booleans=frozenset({"is_active"}),
+)  # fmt: skip
+APPS = Listing(
+    "apps", "apps",
+    ("app_id", "workspace_id", "name", "total_releases", "active_release_id", "created_at"),
+)  # fmt: skip
+RELEASES = Listing(
+    "releases", "releases", ("release_id", "app_id", "version", "status", "created_at")
+)
+NAMESPACES = Listing(
+    "namespaces", "namespaces",
+    ("namespace_id", "app_id", "workspace_id", "name", "status", "created_at"),
+    json_columns={"thread_ids": _ids_of("threads", "thread_id"),
+                  "source_ids": _ids_of("sources", "source_id")},
+)  # fmt: skip
+THREADS = Listing(
+    "threads", "threads", ("thread_id", "namespace_id", "title", "status", "created_at")
+)
+SOURCES = Listing(
+    "sources", "sources",
+    ("source_id", "workspace_id", "namespace_id", "source_scope", "source_type", "name",
+     "processing_status", "is_indexed", "total_chunks", "total_tokens", "size_bytes",
+     "created_at"),
+    booleans=frozenset({"is_indexed"}),
+    optional=frozenset({"total_tokens", "size_bytes"}),
+)  # fmt: skip
+AUGMENTATIONS = Listing(
+    "augmentations", "augmentations",
+    ("id", "workspace_id", "app_id", "name", "augmentation_type", "created_at"),
+)  # fmt: skip
+ENDPOINTS = Listing(
+    "endpoints", "endpoints", ("endpoint_id", "app_id", "workspace_id", "path", "method",
+                               "created_at"),
+)  # fmt: skip
+ACTIONS = Listing(
+    "actions", "actions",
+    ("action_id", "app_id", "workspace_id", "name", "action_type", "schedule_type",
+     "is_enabled", "total_runs", "successful_runs", "failed_runs", "created_at"),
+    booleans=frozenset({"is_enabled"}),
+)  # fmt: skip
+SECRETS = Listing(
+    "secrets", "secrets", ("secret_id", "workspace_id", "name", "secret_type", "is_active",
+                           "created_at"),
+    booleans=frozenset({"is_active"}),
+)  # fmt: skip
+ENTITLEMENTS = Listing(
+    "entitlements", "entitlements",
+    ("entitlement_id", "workspace_id", "logical_model_id", "enabled", "created_at"),
+    booleans=frozenset({"enabled"}),
+)  # fmt: skip
+ACTIVITY = Listing(
+    "activity", "activities",
+    ("id", "timestamp", "workspace_id", "app_id", "execution_id", "success", "status_code",
+     "duration_ms"),
+    booleans=frozenset({"success"}),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: the items, the whole list's size and where the next page starts."""
+
+    total: int
+    items: list[dict[str, Any]]
+    next_position: list[int] | None
+
+
+def _item(listing: Listing, row: sqlite3.Row) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for column in (*listing.columns, *listing.json_columns):
+        value = row[column]
+        if column in listing.optional and value is None:
+            continue
+        if column in listing.booleans:
+            value = bool(value)
+        elif column in listing.json_columns:
+            value = json.loads(value)
+        item[column] = value
+    return item
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which page to read: at most `limit` items after keyset `position`, ordered by `key`."""
+
+    limit: int
+    position: list[int] | None = None
+    key: tuple[str, ...] = ("seq",)
+
+    def after(self) -> tuple[str, list[int]]:
+        """The SQL condition (and its parameters) selecting items after the position."""
+        if self.position is None:
+            return "", []
+        columns = ", ".join(f"t.{k}" for k in self.key)
+        marks = ", ".join("?" for _ in self.key)
+        padding = [0] * (len(self.key) - len(self.position))
+        return f" AND ({columns}) > ({marks})", [*self.position[: len(self.key)], *padding]
+
+
+def _select_sql(listing: Listing, where: str, window: Window) -> str:
+    selected = [f"t.{column}" for column in (*listing.columns, *window.key) if column != "seq"]
+    selected.append("t.seq AS seq")
+    selected += [f"{sql} AS {name}" for name, sql in listing.json_columns.items()]
+    after, _ = window.after()
+    order = ", ".join(f"t.{k}" for k in window.key)
+    return (
+        f"SELECT {', '.join(selected)} FROM {listing.table} AS t "  # noqa: S608 - constants only
+        f"WHERE {where}{after} ORDER BY {order} LIMIT ?"
+    )
+
+
+def read_page(
+    connection: sqlite3.Connection,
+    listing: Listing,
+    conditions: Sequence[tuple[str, Any]],
+    window: Window,
+) -> Page:
+    """One page of the items matching `conditions`, and their total, in one read transaction."""
+    where = " AND ".join(["1 = 1", *(sql for sql, _ in conditions)])
+    params = [value for _, value in conditions]
+    count_sql = f"SELECT count(*) FROM {listing.table} AS t WHERE {where}"  # noqa: S608
+    connection.execute("BEGIN")
+    try:
+        total = connection.execute(count_sql, params).fetchone()[0]
+        rows = connection.execute(
+            _select_sql(listing, where, window), [*params, *window.after()[1], window.limit + 1]
+        ).fetchall()
+    finally:
+        connection.execute("COMMIT")
+    more = len(rows) > window.limit
+    rows = rows[: window.limit]
+    next_position = [int(rows[-1][k]) for k in window.key] if more else None
+    return Page(int(total), [_item(listing, row) for row in rows], next_position)
+
+
+def require_org(connection: sqlite3.Connection, org_id: str) -> None:
+    """ResourceNotFound unless the org exists."""
+    if connection.execute("SELECT 1 FROM orgs WHERE org_id = ?", (org_id,)).fetchone() is None:
+        raise ResourceNotFound("organization", org_id)
+
+
+def require_workspace(connection: sqlite3.Connection, org_id: str, workspace_id: str) -> None:
+    """ResourceNotFound unless the org exists and holds the (not vanished) workspace."""
+    require_org(connection, org_id)
+    row = connection.execute(
+        "SELECT 1 FROM workspaces WHERE workspace_id = ? AND org_id = ? AND deleted = 0",
+        (workspace_id, org_id),
+    ).fetchone()
+    if row is None:
+        raise ResourceNotFound("workspace", workspace_id)
+
+
+def require_child(
+    connection: sqlite3.Connection, kind: str, child_id: str, workspace_id: str
+) -> None:
+    """ResourceNotFound unless the app or namespace `child_id` belongs to the workspace."""
+    table, column = {"app": ("apps", "app_id"), "namespace": ("namespaces", "namespace_id")}[kind]
+    row = connection.execute(
+        f"SELECT 1 FROM {table} WHERE {column} = ? AND workspace_id = ?",  # noqa: S608
+        (child_id, workspace_id),
+    ).fetchone()
+    if row is None:
+        raise ResourceNotFound(kind, child_id)
