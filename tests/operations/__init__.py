@@ -1,0 +1,1 @@
+"""Tests of the operability layer: rules, alerts, dashboards, Alertmanager, compose, contract."""

@@ -1,0 +1,177 @@
+"""Grafana dashboards: valid JSON, stable uids, datasources that resolve, sane layout, and every
+panel and variable query answering against a real Prometheus fed catalogue-shaped data."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.operations.catalogue_fixture import LABEL_VALUES
+from tests.operations.repo_files import (
+    GRAFANA_DIR,
+    dashboards,
+    load_yaml,
+    panels,
+    variable_query,
+)
+from tests.support.prometheus import PrometheusServer
+
+# The stable uids (alert links and bookmarks use them) and the file holding each.
+EXPECTED_UIDS = {
+    "mm-org-overview": "org-overview.json",
+    "mm-workspace-detail": "workspace-detail.json",
+    "mm-stack-health": "stack-health.json",
+}
+GRAFANA_BUILTIN = {"type": "grafana", "uid": "-- Grafana --"}
+# Grafana's global variables, replaced by values that suit a Prometheus fed for a few seconds.
+GLOBALS = {"__rate_interval": "10s", "__interval": "5s", "__range": "1h", "__range_s": "3600"}
+VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
+LABEL_VALUES_QUERY = re.compile(r"^label_values\((?:(.+),\s*)?(\w+)\)$")
+
+
+def provisioned_datasource() -> dict[str, Any]:
+    """The one provisioned Prometheus datasource."""
+    files = sorted((GRAFANA_DIR / "provisioning" / "datasources").glob("*.yml"))
+    sources = [source for path in files for source in load_yaml(path)["datasources"]]
+    assert len(sources) == 1, sources
+    return dict(sources[0])
+
+
+def datasource_refs(node: Any) -> list[Any]:
+    """Every `datasource` value anywhere in a dashboard."""
+    if isinstance(node, dict):
+        found = [node["datasource"]] if "datasource" in node else []
+        return found + [ref for value in node.values() for ref in datasource_refs(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in datasource_refs(item)]
+    return []
+
+
+def panel_targets() -> list[tuple[str, str, str, str]]:
+    """(dashboard uid, panel title, refId, expr) of every panel query."""
+    return [
+        (board["uid"], panel["title"], target["refId"], target["expr"])
+        for board in dashboards().values()
+        for panel in panels(board)
+        if panel["type"] != "row"
+        for target in panel["targets"]
+    ]
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    """Replace Grafana variables; an unknown variable fails the test."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = next(group for group in match.groups() if group)
+        assert name in values, f"unknown variable {name} in {text}"
+        return values[name]
+
+    return VARIABLE.sub(replace, text)
+
+
+def label_values(prometheus: PrometheusServer, query: str) -> list[str]:
+    """What Grafana's `label_values(selector, label)` returns, asked of Prometheus."""
+    match = LABEL_VALUES_QUERY.match(query.strip())
+    assert match, f"not a label_values() query: {query}"
+    selector, label = match.groups()
+    if selector is None:
+        return list(prometheus.api(f"label/{label}/values"))
+    series = prometheus.api("series", **{"match[]": selector})
+    return sorted({item[label] for item in series if label in item})
+
+
+def resolve_variables(prometheus: PrometheusServer, board: dict[str, Any]) -> dict[str, str]:
+    """Each template variable's first value, resolved in order like Grafana does."""
+    values = dict(GLOBALS)
+    for variable in board["templating"]["list"]:
+        options = label_values(prometheus, substitute(variable_query(variable), values))
+        assert options, f"{board['uid']}: variable {variable['name']} has no values"
+        values[variable["name"]] = options[0]
+    return values
+
+
+def test_dashboards_have_the_stable_uids_in_their_files():
+    uids = {board["uid"]: name for name, board in dashboards().items()}
+    assert uids == EXPECTED_UIDS
+    for board in dashboards().values():
+        assert "mechamental" in board["tags"]
+        assert board["title"].startswith("MechaMental / ")
+
+
+def test_every_datasource_reference_resolves_to_the_provisioned_uid():
+    source = provisioned_datasource()
+    assert source["type"] == "prometheus" and source["uid"]
+    expected = {"type": "prometheus", "uid": source["uid"]}
+    for board in dashboards().values():
+        refs = datasource_refs(board)
+        assert refs
+        for ref in refs:
+            assert ref in (expected, GRAFANA_BUILTIN), (board["uid"], ref)
+        for panel in panels(board):
+            if panel["type"] != "row":
+                assert panel["datasource"] == expected, panel["title"]
+
+
+def test_dashboard_provider_loads_the_dashboard_directory():
+    files = sorted((GRAFANA_DIR / "provisioning" / "dashboards").glob("*.yml"))
+    providers = [p for path in files for p in load_yaml(path)["providers"]]
+    assert [p["type"] for p in providers] == ["file"]
+    assert providers[0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def test_panels_have_unique_ids_and_do_not_overlap():
+    for board in dashboards().values():
+        ids = [panel["id"] for panel in panels(board)]
+        assert len(ids) == len(set(ids)), board["uid"]
+        cells: set[tuple[int, int]] = set()
+        for panel in panels(board):
+            pos = panel["gridPos"]
+            assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, panel["title"]
+            area = {
+                (x, y)
+                for x in range(pos["x"], pos["x"] + pos["w"])
+                for y in range(pos["y"], pos["y"] + pos["h"])
+            }
+            assert not area & cells, f"{board['uid']}: {panel['title']} overlaps another panel"
+            cells |= area
+            if panel["type"] != "row":
+                assert panel["targets"] and all(t["expr"].strip() for t in panel["targets"])
+
+
+def test_org_and_workspace_dashboards_choose_org_and_workspace_from_label_values():
+    by_uid = {board["uid"]: board for board in dashboards().values()}
+    for uid, names in (
+        ("mm-org-overview", ["org_id"]),
+        ("mm-workspace-detail", ["org_id", "workspace_id"]),
+    ):
+        variables = by_uid[uid]["templating"]["list"]
+        assert [variable["name"] for variable in variables] == names
+        for variable in variables:
+            assert LABEL_VALUES_QUERY.match(variable_query(variable)), variable["name"]
+    workspace = by_uid["mm-workspace-detail"]["templating"]["list"][1]
+    assert "$org_id" in variable_query(workspace), "workspaces are listed for the chosen org"
+
+
+def test_variables_list_the_orgs_and_workspaces_prometheus_knows(fixture_prometheus):
+    by_uid = {board["uid"]: board for board in dashboards().values()}
+    org_variable, workspace_variable = by_uid["mm-workspace-detail"]["templating"]["list"]
+    orgs = label_values(fixture_prometheus, variable_query(org_variable))
+    assert orgs == sorted(LABEL_VALUES["org_id"])
+    values = {**GLOBALS, "org_id": orgs[-1]}
+    workspaces = label_values(
+        fixture_prometheus, substitute(variable_query(workspace_variable), values)
+    )
+    assert workspaces == sorted(LABEL_VALUES["workspace_id"])
+
+
+@pytest.mark.parametrize(
+    ("uid", "title", "ref", "expr"), panel_targets(), ids=lambda v: str(v)[:60]
+)
+def test_panel_query_returns_data(fixture_prometheus, uid, title, ref, expr):
+    board = next(b for b in dashboards().values() if b["uid"] == uid)
+    query = substitute(expr, resolve_variables(fixture_prometheus, board))
+    result = fixture_prometheus.query(query)
+    assert result, f"{uid} / {title} / {ref}: {query} returned nothing"
+    assert all(item["value"][1] not in {"NaN", "+Inf", "-Inf"} for item in result), result
