@@ -3,15 +3,15 @@ control endpoints beside them."""
 
 from __future__ import annotations
 
-import hmac
 import time
 
 from flask import Flask, Response, g, request
 
+from sandbox.body_faults import distort_body
 from sandbox.control_routes import control
 from sandbox.errors import AuthenticationFailed, register_error_handlers
 from sandbox.platform_routes import platform
-from sandbox.state import SandboxState, connection, state
+from sandbox.state import SandboxState, connection, request_faults, state
 from sandbox.traffic import RequestRecord
 
 PLATFORM_PREFIX = "/v1/"
@@ -22,21 +22,24 @@ def _is_platform_request() -> bool:
     return request.path.startswith(PLATFORM_PREFIX)
 
 
-def _authenticate() -> None:
+def _authenticate(expired: bool) -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise AuthenticationFailed()
-    if not hmac.compare_digest(token.strip().encode(), state().token.encode()):
+    if not state().token.accepts(token.strip()):
         raise AuthenticationFailed("Invalid authentication token")
+    if expired:
+        raise AuthenticationFailed("Authentication token has expired")
 
 
 def _before_platform_request() -> None:
     if not _is_platform_request():
         return
     g.arrived = time.time()
-    g.malformed = state().faults.apply(request.path)
-    _authenticate()
+    g.faults = state().faults.decide(request.path)
+    g.faults.enact()
+    _authenticate(g.faults.expired)
 
 
 def _vanish_pending_workspace(org_id: str) -> None:
@@ -63,9 +66,7 @@ def _after_platform_request(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     if route == WORKSPACES_ROUTE and response.status_code == 200 and request.view_args:
         _vanish_pending_workspace(request.view_args["org_id"])
-    if g.get("malformed") and response.status_code == 200:
-        body = response.get_data()
-        response.set_data(body[: len(body) // 2])  # cut mid-document: never valid JSON
+    response = distort_body(response, request_faults().body)
     state().traffic.record(
         RequestRecord(
             arrived=g.get("arrived", time.time()),

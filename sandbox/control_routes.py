@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from sandbox.activity import ActivityEvent
 from sandbox.errors import QueryValidationError, ResourceNotFound
@@ -16,6 +16,14 @@ from sandbox.stream import load_targets
 from sandbox.truth import read_truth
 
 control = Blueprint("control", __name__)
+
+
+class TokenRenewal(BaseModel):
+    """The new service token: printable, without whitespace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[StrictStr, Field(min_length=1, max_length=4096, pattern=r"^\S+$")]
 
 
 class ExecutionsRequest(BaseModel):
@@ -82,6 +90,18 @@ def faults() -> Response:
     elif request.method == "DELETE":
         injector.clear()
     return jsonify(injector.current().model_dump())
+
+
+@control.put("/_sandbox/token")
+def token() -> Response:
+    """Renew the service token: only the new one is accepted, and a token-expiry fault ends."""
+    try:
+        renewal = TokenRenewal.model_validate(_json_body())
+    except ValidationError as error:
+        raise _body_errors(error) from error
+    state().token.renew(renewal.token)
+    state().faults.end_token_expiry()
+    return jsonify(renewed=True)
 
 
 @control.route("/_sandbox/requests", methods=["GET", "DELETE"])

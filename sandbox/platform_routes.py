@@ -1,4 +1,5 @@
-"""The platform endpoints of platform-api.md under `/v1`, each a keyset-paged list."""
+"""The platform endpoints of platform-api.md under `/v1`, each a keyset-paged list (distorted by
+the paging faults rolled for the request)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from sandbox.page_faults import read_list_page
 from sandbox.queries import (
     ActivityQuery,
     AugmentationQuery,
@@ -15,7 +17,7 @@ from sandbox.queries import (
     encode_cursor,
     parse_query,
 )
-from sandbox.state import connection
+from sandbox.state import connection, request_faults
 from sandbox.store import (
     ACTIONS,
     ACTIVITY,
@@ -32,7 +34,6 @@ from sandbox.store import (
     Listing,
     Page,
     Window,
-    read_page,
     require_child,
     require_org,
     require_workspace,
@@ -56,8 +57,12 @@ def _answer(listing: Listing, page: Page, **extra: Any) -> Response:
     )
 
 
+def _read(listing: Listing, conditions: list[tuple[str, Any]], window: Window) -> Page:
+    return read_list_page(connection(), listing, conditions, window, request_faults().page)
+
+
 def _list(listing: Listing, conditions: list[tuple[str, Any]], query: ListQuery) -> Response:
-    page = read_page(connection(), listing, conditions, Window(query.limit, query.position()))
+    page = _read(listing, conditions, Window(query.limit, query.position()))
     return _answer(listing, page)
 
 
@@ -122,7 +127,7 @@ def releases(org_id: str, workspace_id: str, app_id: str) -> Response:
     require_workspace(db, org_id, workspace_id)
     require_child(db, "app", app_id, workspace_id)
     window = Window(query.limit, query.position())
-    page = read_page(db, RELEASES, [("t.app_id = ?", app_id)], window)
+    page = _read(RELEASES, [("t.app_id = ?", app_id)], window)
     row = db.execute("SELECT active_release_id FROM apps WHERE app_id = ?", (app_id,)).fetchone()
     return _answer(RELEASES, page, active_release_id=row["active_release_id"])
 
@@ -183,5 +188,5 @@ def activity(org_id: str) -> Response:
     if query.end_time is not None:
         conditions.append(("t.ts_us < ?", to_micros(query.end_time)))
     window = Window(query.limit, query.position(), key=("ts_us", "seq"))
-    page = read_page(db, ACTIVITY, conditions, window)
+    page = _read(ACTIVITY, conditions, window)
     return _answer(ACTIVITY, page)

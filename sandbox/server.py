@@ -21,6 +21,7 @@ from sandbox.config import ConfigError, SandboxConfig, load_config
 from sandbox.database import clear_data, connect, create_schema, is_seeded, read_meta
 from sandbox.faults import FaultInjector
 from sandbox.generator import seed_database
+from sandbox.service_token import ServiceToken
 from sandbox.state import SandboxState
 from sandbox.stream import ActivityStream, StreamSettings
 from sandbox.traffic import TrafficLog
@@ -68,7 +69,7 @@ def build_state(config: SandboxConfig, activity_records: int) -> SandboxState:
     stream = ActivityStream(lambda: connect(config.db), writer, settings, rng)
     return SandboxState(
         db_path=config.db,
-        token=config.token,
+        token=ServiceToken(config.token),
         writer=writer,
         stream=stream,
         faults=FaultInjector(config.seed),

@@ -1,5 +1,5 @@
-"""What the sandbox's request handlers share: settings, the stream, faults, traffic counts, and a
-SQLite connection per thread."""
+"""What the sandbox's request handlers share: the token, the stream, faults, traffic counts, a
+SQLite connection per thread, and the faults rolled for the request being served."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from flask import current_app
+from flask import current_app, g
 
 from sandbox.activity import ActivityWriter
 from sandbox.database import connect
-from sandbox.faults import FaultInjector
+from sandbox.faults import NO_FAULTS, Decision, FaultInjector
+from sandbox.service_token import ServiceToken
 from sandbox.stream import ActivityStream
 from sandbox.traffic import TrafficLog
 
@@ -40,7 +41,7 @@ class SandboxState:
     """The long-lived parts of one sandbox process."""
 
     db_path: Path
-    token: str
+    token: ServiceToken
     writer: ActivityWriter
     stream: ActivityStream
     faults: FaultInjector
@@ -59,3 +60,8 @@ def state() -> SandboxState:
 def connection() -> sqlite3.Connection:
     """The calling thread's SQLite connection."""
     return state().connections.get()
+
+
+def request_faults() -> Decision:
+    """The faults rolled for the platform request being served (none for other requests)."""
+    return cast(Decision, g.get("faults", NO_FAULTS))

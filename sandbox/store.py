@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sandbox.errors import ResourceNotFound
 
@@ -99,6 +99,7 @@ class Page:
     total: int
     items: list[dict[str, Any]]
     next_position: list[int] | None
+    last_position: list[int] | None = None  # the sort key of the last item served
 
 
 def _item(listing: Listing, row: sqlite3.Row) -> dict[str, Any]:
@@ -123,14 +124,25 @@ class Window:
     position: list[int] | None = None
     key: tuple[str, ...] = ("seq",)
 
-    def after(self) -> tuple[str, list[int]]:
-        """The SQL condition (and its parameters) selecting items after the position."""
+    def key_position(self) -> list[int] | None:
+        """The position cut or zero-padded to the length of the key."""
         if self.position is None:
+            return None
+        padding = [0] * (len(self.key) - len(self.position))
+        return [*self.position[: len(self.key)], *padding]
+
+    def compare(self, operator: Literal[">", "<="]) -> tuple[str, list[int]]:
+        """The SQL condition (and its parameters) comparing items' keys with the position."""
+        position = self.key_position()
+        if position is None:
             return "", []
         columns = ", ".join(f"t.{k}" for k in self.key)
         marks = ", ".join("?" for _ in self.key)
-        padding = [0] * (len(self.key) - len(self.position))
-        return f" AND ({columns}) > ({marks})", [*self.position[: len(self.key)], *padding]
+        return f" AND ({columns}) {operator} ({marks})", position
+
+    def after(self) -> tuple[str, list[int]]:
+        """The SQL condition (and its parameters) selecting items after the position."""
+        return self.compare(">")
 
 
 def _select_sql(listing: Listing, where: str, window: Window) -> str:
@@ -145,6 +157,10 @@ def _select_sql(listing: Listing, where: str, window: Window) -> str:
     )
 
 
+def _where(conditions: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    return " AND ".join(["1 = 1", *(sql for sql, _ in conditions)]), [v for _, v in conditions]
+
+
 def read_page(
     connection: sqlite3.Connection,
     listing: Listing,
@@ -152,8 +168,7 @@ def read_page(
     window: Window,
 ) -> Page:
     """One page of the items matching `conditions`, and their total, in one read transaction."""
-    where = " AND ".join(["1 = 1", *(sql for sql, _ in conditions)])
-    params = [value for _, value in conditions]
+    where, params = _where(conditions)
     count_sql = f"SELECT count(*) FROM {listing.table} AS t WHERE {where}"  # noqa: S608
     connection.execute("BEGIN")
     try:
@@ -165,8 +180,41 @@ def read_page(
         connection.execute("COMMIT")
     more = len(rows) > window.limit
     rows = rows[: window.limit]
-    next_position = [int(rows[-1][k]) for k in window.key] if more else None
-    return Page(int(total), [_item(listing, row) for row in rows], next_position)
+    last_position = [int(rows[-1][k]) for k in window.key] if rows else None
+    next_position = last_position if more else None
+    return Page(int(total), [_item(listing, row) for row in rows], next_position, last_position)
+
+
+def shift_position(
+    connection: sqlite3.Connection,
+    listing: Listing,
+    conditions: Sequence[tuple[str, Any]],
+    window: Window,
+    steps: int,
+) -> list[int] | None:
+    """The window's position moved `steps` matching items on (or back, when negative): back past
+    the start gives None, on past the end gives the last item's position."""
+    if window.position is None or steps == 0:
+        return window.position
+    where, params = _where(conditions)
+    ascending = ", ".join(f"t.{k}" for k in window.key)
+    descending = ", ".join(f"t.{k} DESC" for k in window.key)
+    compare, position = window.compare(">" if steps > 0 else "<=")
+    order, offset = (ascending, steps - 1) if steps > 0 else (descending, -steps)
+    sql = (
+        f"SELECT {ascending} FROM {listing.table} AS t "  # noqa: S608 - constants only
+        f"WHERE {where}{compare} ORDER BY {order} LIMIT 1 OFFSET ?"
+    )
+    row = connection.execute(sql, [*params, *position, offset]).fetchone()
+    if row is None and steps > 0:
+        last = (
+            f"SELECT {ascending} FROM {listing.table} AS t "  # noqa: S608 - constants only
+            f"WHERE {where} ORDER BY {descending} LIMIT 1"
+        )
+        row = connection.execute(last, params).fetchone()
+    if row is None:
+        return None if steps < 0 else window.position  # an empty list: nothing to skip
+    return [int(value) for value in row]
 
 
 def require_org(connection: sqlite3.Connection, org_id: str) -> None:

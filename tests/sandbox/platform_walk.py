@@ -43,3 +43,26 @@ def walk(
 def org_path(org_id: str, *parts: str) -> str:
     """`/v1/orgs/{org}/...`."""
     return "/".join([f"/v1/orgs/{org_id}", *parts])
+
+
+def pages(
+    sandbox: SandboxServer, path: str, limit: int, max_pages: int = 100, **params: Any
+) -> list[dict[str, Any]]:
+    """The bodies of a list's pages as served, following `next_cursor` while `has_more` is true
+    (at most `max_pages`), with no check of their honesty."""
+    bodies: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while len(bodies) < max_pages:
+        query = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
+        response = sandbox.get(path, **query)
+        assert response.status_code == 200, (path, query, response.status_code, response.text)
+        bodies.append(response.json())
+        if not bodies[-1]["has_more"]:
+            break
+        cursor = bodies[-1]["next_cursor"]
+    return bodies
+
+
+def ids(items: list[dict[str, Any]]) -> list[str]:
+    """The id of each item (its first field)."""
+    return [item[next(iter(item))] for item in items]

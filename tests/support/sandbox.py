@@ -36,6 +36,7 @@ class SandboxServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = token
+        self._configured_token = token
         self.db_path = workdir / "sandbox.db"
         self.log_path = workdir / "sandbox.log"
         options = {
@@ -68,6 +69,7 @@ class SandboxServer:
 
     def start(self, timeout: float = 60.0) -> SandboxServer:
         """Start the process (continuing an existing database) and wait until it answers."""
+        self.token = self._configured_token  # a renewal lasts only as long as the process
         self.process.start(ready_timeout=timeout)
         return self
 
@@ -121,9 +123,18 @@ class SandboxServer:
         return dict(self._control("GET", "faults"))
 
     def set_faults(self, **faults: Any) -> dict[str, Any]:
-        """Merge faults (latency_ms, error_rate, rate_limit={"rate", "retry_after"}, hang_ms,
-        malformed_rate, vanish_workspace, paths) and return the faults in force."""
+        """Merge faults and return the faults in force; None resets one. Keys (see
+        `sandbox.faults`): latency_ms, error_rate, rate_limit={"rate", "retry_after"}, hang_ms,
+        malformed_rate, vanish_workspace, page_repeat, page_skip, endless_cursor, total_mismatch,
+        huge_page={"factor", "padding_bytes"}, slow_drip_ms, wrong_content_type, token_expiry,
+        paths."""
         return dict(self._control("PUT", "faults", faults))
+
+    def set_token(self, new: str) -> None:
+        """Renew the platform's service token (ending a `token_expiry` fault); `get()` then
+        sends the new token, and the old one is refused."""
+        self._control("PUT", "token", {"token": new})
+        self.token = new
 
     def clear_faults(self) -> None:
         """Remove every fault (a workspace that already vanished stays gone)."""
