@@ -1,0 +1,276 @@
+"""Exporter settings: a YAML file overridden by `EXPORTER_<KEY>` environment values.
+
+`load_config` is pure apart from reading the file: it checks every key, collects every problem
+and raises one `ConfigError` listing them all, so an operator fixes a config in one round.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+ENV_PREFIX = "EXPORTER_"
+# Read by `mm-analytics exporter` to find the file; not a setting itself.
+CONFIG_PATH_ENV = "EXPORTER_CONFIG"
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+class ConfigError(ValueError):
+    """The settings are invalid; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid exporter configuration:\n  - " + "\n  - ".join(problems))
+
+
+@dataclass(frozen=True)
+class ExporterConfig:
+    """Everything the exporter needs; durations are in seconds."""
+
+    platform_url: str
+    platform_token: str
+    org_ids: tuple[str, ...]
+    inventory_interval: float = 60.0
+    activity_interval: float = 15.0
+    activity_lag: float = 2.0
+    activity_overlap: float = 120.0
+    activity_start: float = 0.0
+    activity_page_cap: int = 50
+    concurrency: int = 8
+    request_timeout: float = 10.0
+    max_retries: int = 3
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    ledger_path: Path = Path("exporter-ledger.sqlite3")
+    listen_address: str = "127.0.0.1:9877"
+    app_metrics: bool = True
+    namespace_metrics: bool = True
+    log_level: str = "INFO"
+
+    @property
+    def listen_host(self) -> str:
+        """The host part of `listen_address`."""
+        return self.listen_address.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def listen_port(self) -> int:
+        """The port part of `listen_address`."""
+        return int(self.listen_address.rsplit(":", 1)[1])
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    return number
+
+
+def _positive(value: Any) -> float:
+    number = _number(value)
+    if number <= 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
+def _non_negative(value: Any) -> float:
+    number = _number(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
+def _integer(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("must be a whole number")
+        number = int(value)
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return number
+
+    return parse
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS | FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ValueError("must be true or false")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value.strip()
+
+
+def _url(value: Any) -> str:
+    text = _text(value).rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an http:// or https:// URL")
+    return text
+
+
+def _org_ids(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError("must be a list of org ids or a comma-separated string")
+    ids = tuple(str(item).strip() for item in items if str(item).strip())
+    if not ids:
+        raise ValueError("must name at least one org")
+    bad = [org for org in ids if not ID_PATTERN.match(org)]
+    if bad:
+        raise ValueError(f"invalid org ids {bad} (letters, digits, '_', '.', ':', '-')")
+    if len(set(ids)) != len(ids):
+        raise ValueError("lists an org more than once")
+    return ids
+
+
+def _timestamp(value: Any) -> float:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(_text(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be an ISO-8601 time such as 2025-01-01T00:00:00Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _listen_address(value: Any) -> str:
+    text = _text(value)
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError("must be host:port with a port between 1 and 65535")
+    return text
+
+
+def _log_level(value: Any) -> str:
+    level = _text(value).upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+# Every key: its parser (raising ValueError with a readable reason).
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "platform_url": _url,
+    "platform_token": _text,
+    "org_ids": _org_ids,
+    "inventory_interval": _positive,
+    "activity_interval": _positive,
+    "activity_lag": _non_negative,
+    "activity_overlap": _non_negative,
+    "activity_start": _timestamp,
+    "activity_page_cap": _integer(1, 100_000),
+    "concurrency": _integer(1, 64),
+    "request_timeout": _positive,
+    "max_retries": _integer(0, 20),
+    "backoff_base": _positive,
+    "backoff_max": _positive,
+    "ledger_path": lambda value: Path(_text(value)),
+    "listen_address": _listen_address,
+    "app_metrics": _boolean,
+    "namespace_metrics": _boolean,
+    "log_level": _log_level,
+}
+REQUIRED = ("platform_url", "platform_token", "org_ids")
+assert set(PARSERS) == {field.name for field in fields(ExporterConfig)}
+
+
+def env_name(key: str) -> str:
+    """The environment variable that overrides `key`."""
+    return ENV_PREFIX + key.upper()
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """The mapping in a YAML config file (an empty file is an empty mapping)."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError([f"cannot read config file {path}: {error.strerror}"]) from None
+    except yaml.YAMLError as error:
+        raise ConfigError([f"config file {path} is not valid YAML: {error}"]) from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError([f"config file {path} must hold a mapping of settings"])
+    return {str(key): value for key, value in loaded.items()}
+
+
+def merge_sources(
+    file_values: Mapping[str, Any],
+    environ: Mapping[str, str],
+    overrides: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, tuple[Any, str]], list[str]]:
+    """Each set key's raw value and origin (flag beats environment beats file), plus problems."""
+    unknown = [key for key in file_values if key not in PARSERS]
+    problems = [f"unknown key {key!r} in the config file" for key in unknown]
+    raw = {key: (value, "file") for key, value in file_values.items() if key in PARSERS}
+    for name, value in environ.items():
+        # An empty value counts as unset, as compose's `${VAR:-}` defaults produce them.
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_PATH_ENV or value == "":
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        if key in PARSERS:
+            raw[key] = (value, name)
+        else:
+            problems.append(f"unknown environment variable {name}")
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            raw[key] = (value, "--" + key.replace("_", "-"))
+    return raw, problems
+
+
+def build_config(raw: Mapping[str, tuple[Any, str]], problems: list[str]) -> ExporterConfig:
+    """Parse and cross-check every value; raise one ConfigError naming every problem."""
+    problems = list(problems)
+    values: dict[str, Any] = {}
+    for key, (value, origin) in raw.items():
+        try:
+            values[key] = PARSERS[key](value)
+        except (ValueError, TypeError) as error:
+            problems.append(f"{key} (from {origin}): {error}")
+    for key in REQUIRED:
+        if key not in raw:
+            problems.append(f"{key} is required (config file key or {env_name(key)})")
+    defaults = ExporterConfig("http://unused", "unused", ("unused",))
+    base = values.get("backoff_base", defaults.backoff_base)
+    if values.get("backoff_max", defaults.backoff_max) < base:
+        problems.append("backoff_max must not be smaller than backoff_base")
+    if problems:
+        raise ConfigError(problems)
+    return ExporterConfig(**values)
+
+
+def load_config(
+    path: Path | None,
+    environ: Mapping[str, str],
+    overrides: Mapping[str, Any] | None = None,
+) -> ExporterConfig:
+    """The config from an optional YAML file, `EXPORTER_*` environment and command-line values."""
+    try:
+        file_values = read_file(path) if path is not None else {}
+        file_problems: list[str] = []
+    except ConfigError as error:
+        file_values, file_problems = {}, error.problems
+    raw, problems = merge_sources(file_values, environ, overrides)
+    problems = file_problems + problems
+    return build_config(raw, problems)
