@@ -1,0 +1,75 @@
+"""The Flask app factory of the analytics façade."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+
+import requests
+from flask import Flask
+
+from facade import errors, openapi, telemetry
+from facade.auth import Authenticator
+from facade.config import ConfigError, FacadeConfig, load_config, problems
+from facade.inventory import InventoryService
+from facade.ops import ops
+from facade.prometheus import PrometheusClient, default_session
+from facade.readings import Freshness, Reader
+from facade.state import EXTENSION, FacadeState
+from facade.timeseries import ExecutionSeriesService
+from facade.views import api
+
+log = logging.getLogger(__name__)
+
+
+def _checked(config: FacadeConfig | None) -> FacadeConfig:
+    config = config if config is not None else load_config(os.environ)
+    found = problems(config)
+    if found:
+        raise ConfigError(found)
+    if config.insecure_disable_auth:
+        log.warning("authentication is disabled (FACADE_INSECURE_DISABLE_AUTH): local use only")
+    return config
+
+
+def create_app(
+    config: FacadeConfig | None = None,
+    *,
+    clock: Callable[[], float] | None = None,
+    session: requests.Session | None = None,
+) -> Flask:
+    """The façade app; `config` defaults to the `FACADE_*` environment (ConfigError if wrong).
+
+    `clock` returns "now" as unix seconds (the time every query is evaluated at) and `session`
+    carries every request to Prometheus; tests pass their own.
+    """
+    config = _checked(config)
+    clock = clock or time.time
+    app = Flask("facade", static_folder=None)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the spec's key order
+    metrics = telemetry.FacadeMetrics()
+    client = PrometheusClient(
+        config.prometheus_url,
+        session=session or default_session(config.prometheus_url),
+        timeout=config.prometheus_timeout,
+        headers=dict(config.prometheus_headers),
+        on_error=metrics.count_prometheus_error,
+    )
+    reader = Reader(client, clock, Freshness(config.stale_after, config.retry_after))
+    errors.register_error_handlers(app, clock, config.retry_after)
+    telemetry.init_app(app, metrics)
+    app.register_blueprint(api)
+    app.register_blueprint(ops)
+    app.extensions[EXTENSION] = FacadeState(
+        config=config,
+        clock=clock,
+        client=client,
+        authenticator=Authenticator(config),
+        inventory=InventoryService(reader),
+        series=ExecutionSeriesService(reader),
+        metrics=metrics,
+        openapi=openapi.document(app.url_map),
+    )
+    return app

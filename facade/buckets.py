@@ -1,0 +1,86 @@
+"""Time buckets of the execution series: hours in UTC, calendar days in any IANA zone.
+
+A series of N buckets ends with the current, partial one (from its start to "now"). Counter
+values are read at the boundaries p0 < p1 < ... < pN (the bucket starts, then "now"); bucket k
+holds what the counter gained in (p(k-1), p(k)]. `reads` groups the boundaries into runs of
+equal spacing, so each run is one range query whose step and window equal that spacing (a DST
+day of 23 or 25 hours gets a run of its own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """Bucket start times (unix seconds, oldest first), "now", and the zone of their labels."""
+
+    starts: tuple[float, ...]
+    now: float
+    zone: tzinfo
+
+    @property
+    def boundaries(self) -> tuple[float, ...]:
+        """p0 ... pN: every bucket start, then "now"."""
+        return (*self.starts, self.now)
+
+    def labels(self) -> list[str]:
+        """ISO-8601 start of each bucket in the bucket zone (`Z` when the offset is zero)."""
+        return [iso_time(start, self.zone) for start in self.starts]
+
+
+@dataclass(frozen=True)
+class Run:
+    """Boundaries read by one range query: indices first..last, spaced by `step` seconds."""
+
+    first: int
+    last: int
+    start: float
+    step: float
+
+
+def iso_time(at: float, zone: tzinfo = UTC) -> str:
+    """ISO-8601 with seconds and the zone's offset, `Z` for UTC."""
+    text = datetime.fromtimestamp(at, zone).isoformat(timespec="seconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def hourly(now: float, hours: int) -> Buckets:
+    """`hours` UTC hour buckets, the last one the current hour up to `now`."""
+    current = now - now % HOUR
+    return Buckets(tuple(current - i * HOUR for i in range(hours - 1, -1, -1)), now, UTC)
+
+
+def _midnight(day: datetime, zone: tzinfo) -> float:
+    # A midnight skipped by a DST jump resolves (fold=0) to the instant of the jump, which is
+    # when that calendar day really starts.
+    return datetime.combine(day.date(), time(0), tzinfo=zone).timestamp()
+
+
+def daily(now: float, days: int, zone: tzinfo) -> Buckets:
+    """`days` calendar-day buckets of `zone`, the last one today up to `now`."""
+    today = datetime.fromtimestamp(now, zone)
+    starts = tuple(_midnight(today - timedelta(days=i), zone) for i in range(days - 1, -1, -1))
+    return Buckets(starts, now, zone)
+
+
+def reads(buckets: Buckets) -> list[Run]:
+    """Runs of equally spaced boundaries covering p0 ... pN (p0 joins the first run)."""
+    points = buckets.boundaries
+    runs: list[Run] = []
+    for index in range(1, len(points)):
+        step = points[index] - points[index - 1]
+        if step <= 0:
+            continue  # "now" exactly on a boundary: the partial bucket is empty
+        previous = runs[-1] if runs else None
+        if previous is not None and previous.last == index - 1 and previous.step == step:
+            runs[-1] = Run(previous.first, index, previous.start, step)
+        elif previous is None:
+            runs.append(Run(index - 1, index, points[index - 1], step))
+        else:
+            runs.append(Run(index, index, points[index], step))
+    return runs

@@ -1,0 +1,144 @@
+"""The current-state answers: summaries, resources, executions, sources, secrets, actions,
+apps, namespaces and the org rollup. Each is one tagged instant query at "now"."""
+
+from __future__ import annotations
+
+from exporter.catalogue import (
+    APP_RESOURCE_KINDS,
+    DETAIL_LEVELS,
+    NAMESPACE_RESOURCE_KINDS,
+    RESOURCE_KINDS,
+)
+from facade import promql
+from facade.errors import FeatureDisabled, NotFound
+from facade.readings import Reader, Reading
+from facade.results import (
+    ActionAnalytics,
+    Executions,
+    OrgAnalytics,
+    ScopedCounts,
+    SecretAnalytics,
+    SourceAnalytics,
+    WorkspaceAnalytics,
+)
+
+INVENTORY = ("inventory",)
+ACTIVITY = ("activity",)
+BOTH = ("inventory", "activity")
+
+
+def _workspaces(reading: Reading) -> list[WorkspaceAnalytics]:
+    """Every workspace in a reading of `promql.workspace_parts`, by id."""
+    # Not collected since the exporter started: the inventory collector's time stands in.
+    fallback = reading.by("freshness", "collector").get("inventory", reading.now)
+    found = []
+    for workspace_id, own in sorted(reading.split("workspace_id").items()):
+        if not own.samples("workspace"):
+            continue
+        resources = {kind: own.total("resources", resource=kind) for kind in RESOURCE_KINDS}
+        executions = Executions(own.total("executions"), own.total("failed"))
+        collected = own.by("collected", "workspace_id").get(workspace_id, fallback)
+        found.append(WorkspaceAnalytics(workspace_id, resources, executions, collected))
+    return found
+
+
+class InventoryService:
+    """Answers about the current state of a workspace, an app, a namespace or an org."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    def _read(
+        self, scope: promql.Scope, parts: dict[str, str], collectors: tuple[str, ...]
+    ) -> Reading:
+        reading = self.reader.read({**promql.existence_parts(scope), **parts}, collectors)
+        self.reader.require(reading, scope)
+        return reading
+
+    def summary(
+        self, scope: promql.Scope, collectors: tuple[str, ...] = BOTH
+    ) -> WorkspaceAnalytics:
+        """Resources, executions and data time of one workspace."""
+        reading = self.reader.read(promql.workspace_parts(scope), collectors)
+        self.reader.require(reading, scope)
+        [workspace] = _workspaces(reading)
+        return workspace
+
+    def resources(self, scope: promql.Scope) -> dict[str, int]:
+        """The nine resource counts of one workspace."""
+        return dict(self.summary(scope, INVENTORY).resources)
+
+    def executions(self, scope: promql.Scope) -> Executions:
+        """Execution totals of one workspace."""
+        return self.summary(scope, ACTIVITY).executions
+
+    def rollup(self, scope: promql.Scope) -> OrgAnalytics:
+        """Every workspace of the org, or only `scope.workspace_id`."""
+        reading = self.reader.read(promql.workspace_parts(scope), BOTH)
+        self.reader.require(reading, scope)
+        return OrgAnalytics(scope.org_id, tuple(_workspaces(reading)))
+
+    def sources(self, scope: promql.Scope) -> SourceAnalytics:
+        """Source counts of one workspace."""
+        reading = self._read(scope, promql.source_parts(scope), INVENTORY)
+        return SourceAnalytics(
+            total=reading.total("sources"),
+            indexed=reading.total("indexed"),
+            failed=reading.total("sources", status="failed"),
+            pending=reading.total("pending"),
+            chunks=reading.total("chunks"),
+            tokens=reading.total("tokens"),
+            size_bytes=reading.total("bytes"),
+            workspace_scoped=reading.total("sources", scope="workspace"),
+            namespace_scoped=reading.total("sources", scope="namespace"),
+            by_type=reading.counts_by("sources", "source_type"),
+            by_status=reading.counts_by("sources", "status"),
+        )
+
+    def secrets(self, scope: promql.Scope) -> SecretAnalytics:
+        """Secret counts of one workspace."""
+        reading = self._read(scope, promql.secret_parts(scope), INVENTORY)
+        return SecretAnalytics(
+            total=reading.total("secrets"),
+            active=reading.total("secrets", active="true"),
+            by_type=reading.counts_by("secrets", "secret_type"),
+        )
+
+    def actions(self, scope: promql.Scope) -> ActionAnalytics:
+        """Action counts of one workspace."""
+        reading = self._read(scope, promql.action_parts(scope), INVENTORY)
+        return ActionAnalytics(
+            total=reading.total("actions"),
+            enabled=reading.total("actions", enabled="true"),
+            trigger=reading.total("actions", kind="trigger"),
+            scheduled=reading.total("actions", kind="scheduled"),
+        )
+
+    def app(self, scope: promql.Scope) -> ScopedCounts:
+        """Resource counts of one app."""
+        reading = self._read(scope, promql.app_parts(scope), INVENTORY)
+        self._require_detail(reading, "app")
+        if not reading.samples("app"):
+            raise NotFound("app", str(scope.app_id))
+        counts = {
+            kind: reading.total("app_resources", resource=kind) for kind in APP_RESOURCE_KINDS
+        }
+        return ScopedCounts(str(scope.app_id), counts)
+
+    def namespace(self, scope: promql.Scope) -> ScopedCounts:
+        """Resource counts of one namespace."""
+        reading = self._read(scope, promql.namespace_parts(scope), INVENTORY)
+        self._require_detail(reading, "namespace")
+        if not reading.samples("namespace"):
+            raise NotFound("namespace", str(scope.namespace_id))
+        counts = {
+            kind: reading.total("namespace_resources", resource=kind)
+            for kind in NAMESPACE_RESOURCE_KINDS
+        }
+        return ScopedCounts(str(scope.namespace_id), counts)
+
+    @staticmethod
+    def _require_detail(reading: Reading, level: str) -> None:
+        assert level in DETAIL_LEVELS
+        if reading.by("detail", "level").get(level, 1.0) == 0:
+            raise FeatureDisabled(level)

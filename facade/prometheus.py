@@ -1,0 +1,170 @@
+"""A small client of the Prometheus HTTP query API (also Mimir, Thanos, VictoriaMetrics).
+
+Exceptions, caught by the error handler through their base class:
+
+    PrometheusError          the query API gave no usable answer
+    ├── PrometheusUnreachable    no connection, or a proxy in front of it answered 5xx
+    ├── PrometheusTimeout        no answer within the configured timeout
+    └── PrometheusResponseError  an answer that is not a successful query result
+
+The base URL may carry a path prefix (`http://mimir:8080/prometheus`); tenant headers
+(`X-Scope-OrgID`, ...) go with every request.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+
+class PrometheusError(Exception):
+    """The query API gave no usable answer."""
+
+    reason = "error"
+
+
+class PrometheusUnreachable(PrometheusError):
+    """No connection to the query API, or a proxy in front of it answered 5xx."""
+
+    reason = "unreachable"
+
+
+class PrometheusTimeout(PrometheusError):
+    """The query API did not answer within the timeout."""
+
+    reason = "timeout"
+
+
+class PrometheusResponseError(PrometheusError):
+    """The answer was not a successful query result."""
+
+    reason = "error"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One element of an instant vector."""
+
+    labels: Mapping[str, str]
+    value: float
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of a matrix: its labels and (unix time, value) points, oldest first."""
+
+    labels: Mapping[str, str]
+    points: tuple[tuple[float, float], ...]
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    return 0.0 if math.isnan(value) else value
+
+
+class PrometheusClient:
+    """Instant and range queries against one Prometheus-compatible query API."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        session: requests.Session,
+        timeout: float,
+        headers: Mapping[str, str] | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.timeout = timeout
+        self.headers = dict(headers or {})
+        self.on_error = on_error
+
+    def instant(self, expression: str, at: float) -> list[Sample]:
+        """Evaluate an expression that returns an instant vector at time `at`."""
+        data = self._post("query", {"query": expression, "time": f"{at:.3f}"})
+        try:
+            if data.get("resultType") != "vector":
+                raise ValueError(data.get("resultType"))
+            return [Sample(item["metric"], _number(item["value"][1])) for item in data["result"]]
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise self._failed(PrometheusResponseError(f"not an instant vector: {data}")) from exc
+
+    def instant_matrix(self, expression: str, at: float) -> list[Series]:
+        """Evaluate a range selector at time `at`: the raw samples of each series."""
+        data = self._post("query", {"query": expression, "time": f"{at:.3f}"})
+        return self._matrix(data)
+
+    def range(self, expression: str, start: float, end: float, step: float) -> list[Series]:
+        """Evaluate an expression at start, start + step, ... up to end."""
+        params = {
+            "query": expression,
+            "start": f"{start:.3f}",
+            "end": f"{end:.3f}",
+            "step": f"{step:.3f}",
+        }
+        return self._matrix(self._post("query_range", params))
+
+    def _matrix(self, data: Mapping[str, Any]) -> list[Series]:
+        try:
+            if data.get("resultType") != "matrix":
+                raise ValueError(data.get("resultType"))
+            return [
+                Series(item["metric"], tuple((float(t), _number(v)) for t, v in item["values"]))
+                for item in data["result"]
+            ]
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise self._failed(PrometheusResponseError(f"not a matrix: {data}")) from exc
+
+    def _failed(self, error: PrometheusError) -> PrometheusError:
+        if self.on_error is not None:
+            self.on_error(error.reason)
+        return error
+
+    def _post(self, endpoint: str, params: Mapping[str, str]) -> Mapping[str, Any]:
+        url = f"{self.base_url}/api/v1/{endpoint}"
+        # The query API's own timeout stops the evaluation when the client gives up. A form
+        # body (POST) spares the long query the URL encoding and any URL length limit.
+        form = {**params, "timeout": f"{self.timeout:g}s"}
+        try:
+            response = self.session.post(url, data=form, headers=self.headers, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise self._failed(
+                PrometheusTimeout(f"{url}: no answer within {self.timeout:g} s")
+            ) from exc
+        except requests.RequestException as exc:
+            raise self._failed(PrometheusUnreachable(f"{url}: {exc}")) from exc
+        return self._data(url, response)
+
+    def _data(self, url: str, response: requests.Response) -> Mapping[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and body.get("status") == "success":
+            data = body.get("data")
+            if isinstance(data, dict):
+                return data
+        detail = body.get("error", "") if isinstance(body, dict) else response.text[:200]
+        message = f"{url}: HTTP {response.status_code} {detail}"
+        if isinstance(body, dict) and body.get("errorType") in {"timeout", "canceled"}:
+            raise self._failed(PrometheusTimeout(message))
+        if response.status_code >= 500 and not isinstance(body, dict):
+            raise self._failed(PrometheusUnreachable(message))
+        raise self._failed(PrometheusResponseError(message))
+
+
+def default_session(base_url: str) -> requests.Session:
+    """A session that reads proxy and CA settings from the environment once, not per query."""
+    session = requests.Session()
+    session.proxies = requests.utils.get_environ_proxies(base_url)  # honours NO_PROXY
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    )
+    session.trust_env = False
+    return session

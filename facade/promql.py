@@ -1,0 +1,213 @@
+"""Every PromQL expression the façade sends, built here and nowhere else.
+
+Ids must match `ID_PATTERN` before they reach this module (the views validate them) and are
+checked again here; every label value is escaped as a PromQL string on top of that, so no
+request text can change the structure of a query. Label matchers are equality matchers only:
+a `.` in an id is a dot, never a regular expression.
+
+Every aggregation keeps only the labels it names (`max by (workspace_id) (...)`), which drops
+`job` and `instance`: two scrapes of the same exporter must not double a count. Several
+expressions are sent as one query, each tagged with a `mm_part` label (see `tagged`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from exporter import catalogue as cat
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+PART_LABEL = "mm_part"
+# How far back the value of a counter is looked for when a bucket's own window holds no sample
+# before the first boundary; longer than any retention the stack configures.
+MAX_LOOKBACK_SECONDS = 400 * 86400
+
+_ID = re.compile(ID_PATTERN, re.ASCII)
+
+
+class UnsafeIdError(ValueError):
+    """An id reached the query builder without matching the id pattern."""
+
+
+def checked_id(value: str) -> str:
+    """`value` if it matches the id pattern, else UnsafeIdError."""
+    if not _ID.fullmatch(value):
+        raise UnsafeIdError(f"not a valid id: {value!r}")
+    return value
+
+
+def escape_label_value(value: str) -> str:
+    """`value` as the body of a double-quoted PromQL string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def duration(seconds: float) -> str:
+    """A PromQL duration in whole milliseconds (at least 1 ms)."""
+    return f"{max(1, round(seconds * 1000))}ms"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which org, workspace, app or namespace a query is about (None: all of that level)."""
+
+    org_id: str
+    workspace_id: str | None = None
+    app_id: str | None = None
+    namespace_id: str | None = None
+
+    def matchers(self) -> str:
+        """The `{...}` label matchers of this scope."""
+        labels = {
+            "org_id": self.org_id,
+            "workspace_id": self.workspace_id,
+            "app_id": self.app_id,
+            "namespace_id": self.namespace_id,
+        }
+        pairs = [
+            f'{name}="{escape_label_value(checked_id(value))}"'
+            for name, value in labels.items()
+            if value is not None
+        ]
+        return "{" + ",".join(pairs) + "}"
+
+    @property
+    def org(self) -> Scope:
+        """The whole org of this scope."""
+        return Scope(self.org_id)
+
+    @property
+    def workspace(self) -> Scope:
+        """The workspace of this scope, without app or namespace."""
+        return Scope(self.org_id, self.workspace_id)
+
+
+def selector(family: cat.Family, scope: Scope) -> str:
+    """The series of one catalogue family within a scope."""
+    return family.sample_name + scope.matchers()
+
+
+def per_workspace(family: cat.Family, scope: Scope, *labels: str) -> str:
+    """The family's value per workspace (and per `labels`), scrapes de-duplicated."""
+    return f"max by ({', '.join(('workspace_id', *labels))}) ({selector(family, scope)})"
+
+
+def tagged(parts: Mapping[str, str]) -> str:
+    """Several expressions as one query; each result carries its part's name in `mm_part`."""
+    return " or ".join(
+        f'label_replace({expression}, "{PART_LABEL}", "{name}", "", "")'
+        for name, expression in parts.items()
+    )
+
+
+def org_exists(scope: Scope) -> str:
+    """Non-empty when the org has at least one workspace."""
+    return f"max by (org_id) ({selector(cat.WORKSPACE_INFO, scope.org)})"
+
+
+def collector_freshness() -> str:
+    """Last successful run of each exporter collector (the oldest one over all exporters)."""
+    return f"min by (collector) ({cat.COLLECTOR_LAST_SUCCESS.sample_name})"
+
+
+def detail_levels() -> str:
+    """Whether per-app and per-namespace families are exported (0 if any exporter has them off)."""
+    return f"min by (level) ({cat.DETAIL_ENABLED.sample_name})"
+
+
+def workspace_parts(scope: Scope) -> dict[str, str]:
+    """Existence, resources, executions and collection time of the workspaces of a scope."""
+    return {
+        "org": org_exists(scope),
+        "workspace": per_workspace(cat.WORKSPACE_INFO, scope),
+        "resources": per_workspace(cat.WORKSPACE_RESOURCES, scope, "resource"),
+        "executions": per_workspace(cat.EXECUTIONS, scope),
+        "failed": per_workspace(cat.EXECUTIONS_FAILED, scope),
+        "collected": per_workspace(cat.WORKSPACE_COLLECTED, scope),
+        "freshness": collector_freshness(),
+    }
+
+
+def existence_parts(scope: Scope) -> dict[str, str]:
+    """Whether the org and workspace exist, and how fresh the exporter's data is."""
+    return {
+        "org": org_exists(scope),
+        "workspace": per_workspace(cat.WORKSPACE_INFO, scope.workspace),
+        "freshness": collector_freshness(),
+    }
+
+
+def source_parts(scope: Scope) -> dict[str, str]:
+    """The source families of a workspace."""
+    return {
+        "sources": per_workspace(cat.SOURCES, scope, "source_type", "status", "scope"),
+        "indexed": per_workspace(cat.SOURCES_INDEXED, scope),
+        "pending": per_workspace(cat.SOURCES_PENDING, scope),
+        "chunks": per_workspace(cat.SOURCE_CHUNKS, scope),
+        "tokens": per_workspace(cat.SOURCE_TOKENS, scope),
+        "bytes": per_workspace(cat.SOURCE_BYTES, scope),
+    }
+
+
+def secret_parts(scope: Scope) -> dict[str, str]:
+    """Secrets of a workspace by type and activity."""
+    return {"secrets": per_workspace(cat.SECRETS, scope, "secret_type", "active")}
+
+
+def action_parts(scope: Scope) -> dict[str, str]:
+    """Actions of a workspace by kind and whether enabled."""
+    return {"actions": per_workspace(cat.ACTIONS, scope, "kind", "enabled")}
+
+
+def app_parts(scope: Scope) -> dict[str, str]:
+    """Existence and resources of one app."""
+    return {
+        "detail": detail_levels(),
+        "app": per_workspace(cat.APP_INFO, scope, "app_id"),
+        "app_resources": per_workspace(cat.APP_RESOURCES, scope, "app_id", "resource"),
+    }
+
+
+def namespace_parts(scope: Scope) -> dict[str, str]:
+    """Existence and resources of one namespace (summed over the apps that hold it)."""
+    return {
+        "detail": detail_levels(),
+        "namespace": per_workspace(cat.NAMESPACE_INFO, scope, "app_id", "namespace_id"),
+        "namespace_resources": per_workspace(
+            cat.NAMESPACE_RESOURCES, scope, "app_id", "namespace_id", "resource"
+        ),
+    }
+
+
+def counter_reads(scope: Scope, window: float) -> str:
+    """A workspace's execution counter over the window ending at each evaluation time.
+
+    `value` is the last sample (the counter at the boundary), `resets` the decreases between
+    samples inside the window, `min` the smallest sample, which reveals a reset between the
+    last sample before the window and the first one in it.
+    """
+    series = f"{selector(cat.EXECUTIONS, scope)}[{duration(window)}]"
+    return tagged(
+        {
+            "value": f"max(last_over_time({series}))",
+            "resets": f"max(resets({series}))",
+            "min": f"min(min_over_time({series}))",
+        }
+    )
+
+
+def counter_before(scope: Scope) -> str:
+    """The counter's last sample at or before the evaluation time, however old."""
+    series = f"{selector(cat.EXECUTIONS, scope)}[{duration(MAX_LOOKBACK_SECONDS)}]"
+    return f"max(last_over_time({series}))"
+
+
+def counter_samples(scope: Scope, window: float) -> str:
+    """The raw counter samples of every scrape job in the window ending at the evaluation time."""
+    return f"{selector(cat.EXECUTIONS, scope)}[{duration(window)}]"
+
+
+def ping() -> str:
+    """The cheapest query that proves the query API answers."""
+    return "vector(1)"

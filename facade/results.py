@@ -1,0 +1,99 @@
+"""What the analytics services answer, before serialization to the spec's JSON shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Executions:
+    """Finished executions of a workspace (or an org) and how many failed."""
+
+    total: int
+    failed: int
+
+    @property
+    def success(self) -> int:
+        """Executions that did not fail."""
+        return max(0, self.total - self.failed)
+
+    @property
+    def success_rate(self) -> float:
+        """Successful share in [0, 1]; 0 when there were no executions."""
+        return self.success / self.total if self.total > 0 else 0.0
+
+    def __add__(self, other: Executions) -> Executions:
+        return Executions(self.total + other.total, self.failed + other.failed)
+
+
+@dataclass(frozen=True)
+class WorkspaceAnalytics:
+    """A workspace summary: resource counts, executions, time of the data."""
+
+    workspace_id: str
+    resources: Mapping[str, int]
+    executions: Executions
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class OrgAnalytics:
+    """The org rollup: every (or one) workspace of the org."""
+
+    org_id: str
+    workspaces: tuple[WorkspaceAnalytics, ...]
+
+
+@dataclass(frozen=True)
+class SourceAnalytics:
+    """Source counts of a workspace."""
+
+    total: int
+    indexed: int
+    failed: int
+    pending: int
+    chunks: int
+    tokens: int
+    size_bytes: int
+    workspace_scoped: int
+    namespace_scoped: int
+    by_type: Mapping[str, int]
+    by_status: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class SecretAnalytics:
+    """Secret counts of a workspace."""
+
+    total: int
+    active: int
+    by_type: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class ActionAnalytics:
+    """Action counts of a workspace."""
+
+    total: int
+    enabled: int
+    trigger: int
+    scheduled: int
+
+
+@dataclass(frozen=True)
+class ScopedCounts:
+    """Resource counts of one app or namespace."""
+
+    resource_id: str
+    counts: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """Executions per bucket, labelled by bucket start, oldest first."""
+
+    metric: str
+    period: str
+    labels: tuple[str, ...]
+    values: tuple[int, ...]

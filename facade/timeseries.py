@@ -1,0 +1,93 @@
+"""Hourly and daily execution series, exact to the execution.
+
+Per request: one instant query checks the workspace and the activity collector's freshness;
+one range query per run of equally spaced boundaries reads, at each boundary, the counter's
+last sample, its resets and its minimum over the window back to the previous boundary; only
+when the first boundary's window is empty is one long-lookback query added, and only buckets
+that may hold a counter reset have their raw samples fetched.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, tzinfo
+
+from facade import buckets as calendar
+from facade import promql
+from facade.counting import BoundaryRead, boundary_values, bucket_counts, may_have_reset
+from facade.prometheus import Series
+from facade.readings import Reader
+from facade.results import TimeSeries
+
+METRIC = "executions"
+
+
+def _reads_of(series: list[Series], run: calendar.Run) -> dict[int, BoundaryRead]:
+    columns: dict[int, dict[str, float]] = {}
+    for item in series:
+        part = item.labels.get(promql.PART_LABEL, "")
+        for at, value in item.points:
+            index = run.first + round((at - run.start) / run.step)
+            columns.setdefault(index, {})[part] = value
+    return {
+        index: BoundaryRead(
+            value=column.get("value"), resets=column.get("resets", 0.0), minimum=column.get("min")
+        )
+        for index, column in columns.items()
+    }
+
+
+class ExecutionSeriesService:
+    """Executions per hour or per calendar day of one workspace."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.client = reader.client
+
+    def hourly(self, scope: promql.Scope, hours: int) -> TimeSeries:
+        """The last `hours` UTC hours, the current one last."""
+        now = self._check(scope)
+        buckets = calendar.hourly(now, hours)
+        return TimeSeries(
+            METRIC, "hourly", tuple(buckets.labels()), tuple(self.counts(scope, buckets))
+        )
+
+    def daily(self, scope: promql.Scope, days: int, zone: tzinfo = UTC) -> TimeSeries:
+        """The last `days` calendar days of `zone`, today last."""
+        now = self._check(scope)
+        buckets = calendar.daily(now, days, zone)
+        return TimeSeries(
+            METRIC, "daily", tuple(buckets.labels()), tuple(self.counts(scope, buckets))
+        )
+
+    def _check(self, scope: promql.Scope) -> float:
+        reading = self.reader.read(promql.existence_parts(scope), ("activity",))
+        self.reader.require(reading, scope)
+        return reading.now
+
+    def counts(self, scope: promql.Scope, buckets: calendar.Buckets) -> list[int]:
+        """Exact executions per bucket."""
+        points = buckets.boundaries
+        reads: list[BoundaryRead | None] = [None] * len(points)
+        for run in calendar.reads(buckets):
+            end = run.start + (run.last - run.first) * run.step
+            series = self.client.range(
+                promql.counter_reads(scope, run.step), run.start, end, run.step
+            )
+            for index, read in _reads_of(series, run).items():
+                reads[index] = read
+        before = None
+        if reads[0] is None or reads[0].value is None:
+            found = self.client.instant(promql.counter_before(scope), points[0])
+            before = found[0].value if found else None
+        values = boundary_values(reads, before)
+        samples = {
+            index: [
+                item.points
+                for item in self.client.instant_matrix(
+                    promql.counter_samples(scope, points[index] - points[index - 1]), points[index]
+                )
+            ]
+            for index in range(1, len(points))
+            if may_have_reset(reads[index], values[index - 1])
+        }
+        return bucket_counts(points, values, samples)

@@ -1,0 +1,155 @@
+"""Fixtures of the façade tests: the backfilled history served by a real Prometheus, the app
+pinned to the history's end, tokens, and a client that checks answers against OpenAPI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from exporter.catalogue import WORKSPACE_INFO
+from facade import FacadeConfig, create_app
+from facade.credentials import JwtSettings
+from facade.state import EXTENSION
+from facade.tokens import mint_token, permissions_for
+from tests.support.facade_http import (
+    ApiClient,
+    OpenApiChecker,
+    RecordingSession,
+    serving,
+    static_exporter,
+)
+from tests.support.facade_live import WORKSPACE, LiveExporter
+from tests.support.history import END
+from tests.support.history_build import history_tsdb
+from tests.support.history_truth import HistoryTruth
+from tests.support.prometheus import PrometheusServer, scrape_config
+
+JWT_SECRET = "history-tests-secret-0123456789abcdef-0123456789"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that need the backfilled history last, while it builds in the background."""
+    items.sort(key=lambda item: "history_prometheus" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session")
+def history_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """A real Prometheus serving the backfilled history (a hard-linked copy of the cache)."""
+    source = history_tsdb()
+    workdir = tmp_path_factory.mktemp("history-prometheus")
+    data = workdir / "data"
+    # Blocks are immutable and Prometheus replaces files rather than editing them, so links
+    # keep the cache intact at no copying cost.
+    shutil.copytree(source, data, copy_function=os.link)
+    server = PrometheusServer(workdir, data_dir=data).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def truth() -> HistoryTruth:
+    """Expected answers, from the history's events."""
+    return HistoryTruth()
+
+
+@pytest.fixture(scope="session")
+def base_config(history_prometheus: PrometheusServer) -> FacadeConfig:
+    """HS256 tokens against the history Prometheus."""
+    return FacadeConfig(
+        prometheus_url=history_prometheus.url,
+        prometheus_timeout=10.0,
+        jwt=JwtSettings(("HS256",), secret=JWT_SECRET),
+    )
+
+
+@pytest.fixture(scope="session")
+def make_app(base_config: FacadeConfig) -> Callable[..., Flask]:
+    """Build an app pinned to the history's end, with config overrides."""
+
+    def build(session: RecordingSession | None = None, **overrides: object) -> Flask:
+        config = replace(base_config, **overrides)  # type: ignore[arg-type]
+        return create_app(config, clock=lambda: END, session=session or RecordingSession())
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def session_recorder() -> RecordingSession:
+    """The session through which the shared app sends every query."""
+    return RecordingSession()
+
+
+@pytest.fixture(scope="session")
+def app(make_app: Callable[..., Flask], session_recorder: RecordingSession) -> Flask:
+    """The façade over the history, "now" pinned to its end."""
+    return make_app(session=session_recorder)
+
+
+@pytest.fixture(scope="session")
+def checker(app: Flask) -> OpenApiChecker:
+    """Validates every answer of the tests against the app's OpenAPI document."""
+    return OpenApiChecker(app.extensions[EXTENSION].openapi)
+
+
+@pytest.fixture
+def api(app: Flask, checker: OpenApiChecker) -> ApiClient:
+    """A client of the shared app."""
+    return ApiClient(app.test_client(), checker)
+
+
+@pytest.fixture
+def client_of(checker: OpenApiChecker) -> Callable[[Flask], ApiClient]:
+    """A checked client of another app."""
+    return lambda other: ApiClient(other.test_client(), checker)
+
+
+@pytest.fixture(scope="session")
+def token() -> Callable[..., str]:
+    """A valid HS256 token for an org and workspaces (none: the whole org)."""
+
+    def mint(org_id: str, *workspaces: str, ttl: int = 600) -> str:
+        return mint_token(JWT_SECRET, org_id, permissions_for(workspaces), ttl)
+
+    return mint
+
+
+@pytest.fixture
+def tmp_file(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a file under tmp_path."""
+
+    def write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def live_exporter() -> LiveExporter:
+    """The exporter double the live Prometheus scrapes."""
+    return LiveExporter()
+
+
+@pytest.fixture(scope="session")
+def live_prometheus(
+    tmp_path_factory: pytest.TempPathFactory, live_exporter: LiveExporter
+) -> Iterator[PrometheusServer]:
+    """A real Prometheus scraping the exporter double every second."""
+    with serving(static_exporter(live_exporter.render)) as url:
+        target = url.removeprefix("http://")
+        server = PrometheusServer(
+            tmp_path_factory.mktemp("live-prometheus"),
+            scrape_configs=[scrape_config("exporter", [target], "1s")],
+        ).start()
+        try:
+            server.wait_for(f'{WORKSPACE_INFO.sample_name}{{workspace_id="{WORKSPACE}"}}', bool, 30)
+            yield server
+        finally:
+            server.stop()

@@ -1,0 +1,120 @@
+"""The Prometheus HTTP client: parsing, path prefix and tenant headers, its exception tree."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+import responses
+
+from facade.prometheus import (
+    PrometheusClient,
+    PrometheusError,
+    PrometheusResponseError,
+    PrometheusTimeout,
+    PrometheusUnreachable,
+)
+
+BASE = "http://mimir.test:8080/prometheus"
+QUERY = f"{BASE}/api/v1/query"
+
+
+def client(errors: list[str] | None = None) -> PrometheusClient:
+    """A client with a path prefix and a tenant header."""
+    return PrometheusClient(
+        BASE + "/",
+        session=requests.Session(),
+        timeout=2.0,
+        headers={"X-Scope-OrgID": "tenant-1"},
+        on_error=None if errors is None else errors.append,
+    )
+
+
+@responses.activate
+def test_instant_vector_with_prefix_headers_and_timeout() -> None:
+    body = {
+        "status": "success",
+        "data": {
+            "resultType": "vector",
+            "result": [
+                {"metric": {"workspace_id": "ws-1"}, "value": [1700000000, "42"]},
+                {"metric": {"workspace_id": "ws-2"}, "value": [1700000000, "NaN"]},
+            ],
+        },
+    }
+    responses.post(QUERY, json=body)
+    samples = client().instant("up", 1700000000.5)
+    assert [(s.labels["workspace_id"], s.value) for s in samples] == [("ws-1", 42.0), ("ws-2", 0.0)]
+    sent = responses.calls[0].request
+    assert sent.headers["X-Scope-OrgID"] == "tenant-1"
+    form = parse_qs(str(sent.body))
+    assert form == {"query": ["up"], "time": ["1700000000.500"], "timeout": ["2s"]}
+
+
+@responses.activate
+def test_range_matrix() -> None:
+    body = {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [{"metric": {}, "values": [[10, "1"], [20, "3"]]}],
+        },
+    }
+    responses.post(f"{BASE}/api/v1/query_range", json=body)
+    [series] = client().range("x", 10, 20, 10)
+    assert series.points == ((10.0, 1.0), (20.0, 3.0))
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected", "reason"),
+    [
+        ({"body": requests.ConnectionError("refused")}, PrometheusUnreachable, "unreachable"),
+        ({"body": requests.ReadTimeout("slow")}, PrometheusTimeout, "timeout"),
+        ({"body": requests.ConnectTimeout("slow")}, PrometheusTimeout, "timeout"),
+        ({"status": 502, "body": "<html>Bad Gateway</html>"}, PrometheusUnreachable, "unreachable"),
+        (
+            {"status": 503, "json": {"status": "error", "errorType": "timeout", "error": "x"}},
+            PrometheusTimeout,
+            "timeout",
+        ),
+        (
+            {"status": 400, "json": {"status": "error", "errorType": "bad_data", "error": "parse"}},
+            PrometheusResponseError,
+            "error",
+        ),
+        ({"status": 200, "body": "not json"}, PrometheusResponseError, "error"),
+        (
+            {"status": 200, "json": {"status": "success", "data": {"resultType": "matrix"}}},
+            PrometheusResponseError,
+            "error",
+        ),
+    ],
+)
+@responses.activate
+def test_failures_map_to_the_exception_tree(
+    reply: dict[str, object], expected: type[PrometheusError], reason: str
+) -> None:
+    responses.post(QUERY, **reply)
+    errors: list[str] = []
+    with pytest.raises(expected) as caught:
+        client(errors).instant("up", 0)
+    assert isinstance(caught.value, PrometheusError)
+    assert caught.value.reason == reason
+    assert errors == [reason]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"resultType": "vector", "result": [{"value": [1, "2"]}]},
+        {"resultType": "vector", "result": [{"metric": {}, "value": [1]}]},
+        {"resultType": "vector", "result": [{"metric": {}, "value": [1, "many"]}]},
+        {"resultType": "vector", "result": None},
+    ],
+)
+@responses.activate
+def test_malformed_results_are_response_errors(data: dict[str, object]) -> None:
+    responses.post(QUERY, json={"status": "success", "data": data})
+    with pytest.raises(PrometheusResponseError):
+        client().instant("up", 0)

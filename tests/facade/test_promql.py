@@ -1,0 +1,100 @@
+"""The query builder: strict ids, escaped label values, catalogue names only, no doubled scrapes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from exporter import catalogue
+from facade import promql
+from tests.support.history import END
+from tests.support.prometheus import PrometheusServer
+
+EVIL = [
+    'ws-a01"} or vector(1) or {x="',
+    "ws-a01\\",
+    "ws-a01\n",
+    'a"b\\c\nd',
+    ".*",
+    "wś-ä01",
+    "}",
+]
+REGEX_LIKE = ["ws-a0.", "ws.a01", "ws-a0[1]"]  # only ws-a0. is a valid id; all select nothing
+
+
+@pytest.mark.parametrize("value", EVIL)
+def test_ids_outside_the_pattern_never_reach_a_query(value: str) -> None:
+    with pytest.raises(promql.UnsafeIdError):
+        promql.Scope("org-alpha", value).matchers()
+
+
+def test_label_values_are_escaped_as_promql_strings() -> None:
+    assert promql.escape_label_value('a"b') == 'a\\"b'
+    assert promql.escape_label_value("a\\b") == "a\\\\b"
+    assert promql.escape_label_value("a\nb") == "a\\nb"
+    assert promql.escape_label_value('\\"') == '\\\\\\"'
+
+
+@pytest.mark.parametrize("value", EVIL + REGEX_LIKE)
+def test_escaped_values_are_plain_strings_to_prometheus(
+    history_prometheus: PrometheusServer, value: str
+) -> None:
+    """Even past validation, an escaped value only ever matches itself: here, nothing."""
+    family = catalogue.WORKSPACE_INFO.sample_name
+    query = f'{family}{{workspace_id="{promql.escape_label_value(value)}"}}'
+    assert history_prometheus.query(query, at=END) == []
+    matched = history_prometheus.query(f'{family}{{workspace_id="ws-a01"}}', at=END)
+    assert matched  # the control: the same shape does select a real workspace
+
+
+def test_matchers_are_equality_only() -> None:
+    scope = promql.Scope("org.alpha", "ws.a01", "app.1", "ns.1")
+    assert scope.matchers() == (
+        '{org_id="org.alpha",workspace_id="ws.a01",app_id="app.1",namespace_id="ns.1"}'
+    )
+    assert "=~" not in promql.tagged(promql.workspace_parts(scope))
+
+
+def every_query() -> list[str]:
+    """One of each query the façade sends."""
+    scope = promql.Scope("org-alpha", "ws-a01", "app-01", "ns-01")
+    parts = {
+        **promql.workspace_parts(scope),
+        **promql.existence_parts(scope),
+        **promql.source_parts(scope),
+        **promql.secret_parts(scope),
+        **promql.action_parts(scope),
+        **promql.app_parts(scope),
+        **promql.namespace_parts(scope),
+    }
+    return [
+        promql.tagged(parts),
+        promql.counter_reads(scope, 3600),
+        promql.counter_before(scope),
+        promql.counter_samples(scope, 86400),
+    ]
+
+
+def test_queries_use_catalogue_names_only() -> None:
+    known = catalogue.sample_names()
+    for query in every_query():
+        names = set(re.findall(r"\bmechamental_\w+", query))
+        assert names, query
+        assert names <= known, names - known
+
+
+def test_every_aggregation_drops_job_and_instance(history_prometheus: PrometheusServer) -> None:
+    for query in every_query()[:3]:
+        assert "instance" not in query and "job" not in query
+    # ws-a02 is scraped by two jobs: the façade's per-workspace reads see one series each.
+    scope = promql.Scope("org-alpha", "ws-a02")
+    result = history_prometheus.query(promql.tagged(promql.workspace_parts(scope)), at=END)
+    executions = [r for r in result if r["metric"].get(promql.PART_LABEL) == "executions"]
+    assert len(executions) == 1
+    assert set(executions[0]["metric"]) == {"workspace_id", promql.PART_LABEL}
+
+
+def test_every_query_parses_and_runs(history_prometheus: PrometheusServer) -> None:
+    for query in every_query():
+        history_prometheus.api("query", query=query, time=END)

@@ -1,0 +1,166 @@
+"""Loopback HTTP pieces of the façade tests: a recording session, a stalling proxy in front of
+Prometheus, a static exporter, and a test client that checks every answer against OpenAPI."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import requests
+from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from werkzeug.test import TestResponse
+
+from exporter.stack import free_port
+
+
+class RecordingSession(requests.Session):
+    """A requests session that remembers every PromQL query it sent, and every call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[str] = []
+        self.calls: list[tuple[str, dict[str, str]]] = []  # (query API endpoint, parameters)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        params = dict(kwargs.get("data") or kwargs.get("params") or {})
+        if "query" in params:
+            self.queries.append(params["query"])
+        self.calls.append((str(url).rsplit("/", 1)[-1], params))
+        return super().request(method, url, *args, **kwargs)
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Run `handler` on a free loopback port; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    server.daemon_threads = False  # server_close() waits for handlers still running
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def stalling_proxy(
+    upstream: str, delay: float, strip_prefix: str = ""
+) -> type[BaseHTTPRequestHandler]:
+    """A handler that waits `delay` seconds, then forwards the request to `upstream`.
+
+    Paths must start with `strip_prefix`, which is removed (a store serving under a prefix).
+    """
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.forward(None)
+
+        def do_POST(self) -> None:
+            self.forward(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+        def forward(self, body: bytes | None) -> None:
+            time.sleep(delay)
+            if not self.path.startswith(strip_prefix):
+                self.send_error(404)
+                return
+            url = upstream + self.path[len(strip_prefix) :]
+            headers = {"Content-Type": self.headers.get("Content-Type", "text/plain")}
+            try:
+                answer = requests.request(self.command, url, data=body, headers=headers, timeout=30)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "text/plain"))
+                self.end_headers()
+                self.wfile.write(answer.content)
+            except (BrokenPipeError, ConnectionResetError, requests.RequestException):
+                pass  # the client or the upstream went away: nobody to answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def static_exporter(render: Any) -> type[BaseHTTPRequestHandler]:
+    """A handler that answers every GET with the exposition text `render()` returns."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = render().encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+class OpenApiChecker:
+    """Validates responses against the façade's own OpenAPI document."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self.document = document
+        resource = Resource.from_contents(dict(document), default_specification=DRAFT202012)
+        self.registry = Registry().with_resource("urn:facade", resource)
+        self.templates = [
+            (re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$"), path)
+            for path in document["paths"]
+        ]
+        self.checked = 0
+
+    def schema_for(self, path: str, method: str, status: int) -> Mapping[str, Any]:
+        """The schema the document promises for this answer."""
+        template = next((t for regex, t in self.templates if regex.match(path)), None)
+        operation = self.document["paths"].get(template, {}).get(method.lower())
+        if operation is None:  # unknown route or method: the generic error envelope
+            return {"$ref": "urn:facade#/components/schemas/ErrorResponse"}
+        responses = operation["responses"]
+        assert str(status) in responses, f"{method} {path} answered {status}, not documented"
+        content = responses[str(status)]["content"]
+        schema = next(iter(content.values()))["schema"]
+        return {"$ref": "urn:facade" + schema["$ref"]} if "$ref" in schema else schema
+
+    def check(self, path: str, method: str, response: TestResponse) -> None:
+        """Assert the response body matches the documented schema."""
+        if method == "HEAD":
+            self.schema_for(path, method, response.status_code)
+            return
+        body = response.get_json() if response.is_json else response.get_data(as_text=True)
+        self.check_body(path, method, response.status_code, body)
+
+    def check_body(self, path: str, method: str, status: int, body: Any) -> None:
+        """Assert a decoded body matches the documented schema (for any HTTP client)."""
+        schema = self.schema_for(path, method, status)
+        Draft202012Validator(schema, registry=self.registry).validate(body)
+        self.checked += 1
+
+
+class ApiClient:
+    """The Flask test client with bearer tokens, checking each answer against OpenAPI."""
+
+    def __init__(self, client: FlaskClient, checker: OpenApiChecker) -> None:
+        self.client = client
+        self.checker = checker
+
+    def request(
+        self, method: str, path: str, token: str | None = None, **query: Any
+    ) -> TestResponse:
+        """Send one request and check its answer."""
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        response = self.client.open(path, method=method, headers=headers, query_string=query)
+        self.checker.check(path, method, response)
+        return response
+
+    def get(self, path: str, token: str | None = None, **query: Any) -> TestResponse:
+        """GET `path` with `query` parameters."""
+        return self.request("GET", path, token, **query)
