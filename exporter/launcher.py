@@ -95,6 +95,7 @@ def render_prometheus_config(options: Options, template: Path = PROMETHEUS_DIR) 
     """Write the checked-in prometheus.yml with this run's ports and absolute rule paths."""
     config: dict[str, Any] = yaml.safe_load((template / "prometheus.yml").read_text())
     config["global"]["scrape_interval"] = options.scrape_interval
+    config["global"].pop("scrape_timeout", None)  # Prometheus then caps it at the interval
     config["rule_files"] = [str(template / pattern) for pattern in config.get("rule_files", [])]
     for job in config["scrape_configs"]:
         if job["job_name"] in options.ports:
