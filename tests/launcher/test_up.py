@@ -17,6 +17,7 @@ import requests
 
 from exporter.launcher import DEFAULT_PORTS
 from exporter.stack import free_port, python_command
+from facade.tokens import mint_token
 
 BANNER_END = "Ctrl-C stops everything."
 
@@ -50,8 +51,67 @@ def get_until_ok(url: str, headers: dict[str, str], timeout: float) -> requests.
         time.sleep(0.5)
 
 
+def org_headers(secret: str, org_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(secret, org_id, ['analytics:*:view'])}"}
+
+
+def rollup_differences(facade: str, headers: dict[str, str], org_id: str, truth: dict) -> list:
+    """How the façade's org rollup differs from the truth (empty when it matches)."""
+    body = requests.get(f"{facade}/v1/orgs/{org_id}/analytics", headers=headers, timeout=10)
+    if body.status_code != 200:
+        return [body.status_code, body.text]
+    served = {item["workspace_id"]: item for item in body.json()["workspaces"]}
+    expected = truth["orgs"][org_id]["workspaces"]
+    if served.keys() != expected.keys():
+        return [sorted(served), sorted(expected)]
+    return [
+        (ws, served[ws]["resources"], served[ws]["executions"], expected[ws])
+        for ws in expected
+        if served[ws]["resources"] != expected[ws]["resources"]
+        or {key: served[ws]["executions"][key] for key in ("total", "success", "failed")}
+        != expected[ws]["executions"]
+    ]
+
+
+def assert_facade_equals_truth(sandbox: str, facade: str, secret: str) -> None:
+    """Stop the stream, then every workspace reads the sandbox's truth through the façade."""
+    requests.put(
+        f"{sandbox}/_sandbox/stream", json={"running": False}, timeout=10
+    ).raise_for_status()
+    truth = requests.get(f"{sandbox}/_sandbox/truth", timeout=10).json()
+    deadline = time.monotonic() + 90
+    differences = [1]
+    while differences:
+        differences = [
+            difference
+            for org in truth["orgs"]
+            for difference in rollup_differences(facade, org_headers(secret, org), org, truth)
+        ]
+        assert time.monotonic() < deadline, f"the façade never converged: {differences}"
+        time.sleep(1)
+    for org_id, org in truth["orgs"].items():
+        headers = org_headers(secret, org_id)
+        for ws, expected in org["workspaces"].items():
+            base = f"{facade}/v1/orgs/{org_id}/workspaces/{ws}"
+            for part in ("sources", "secrets", "actions"):
+                served = requests.get(f"{base}/analytics/{part}", headers=headers, timeout=10)
+                assert served.json() == expected[part], (ws, part)
+            for app_id, app in expected["apps"].items():
+                served = requests.get(
+                    f"{base}/apps/{app_id}/analytics", headers=headers, timeout=10
+                )
+                assert served.json() == app
+            for ns_id, namespace in expected["namespaces"].items():
+                served = requests.get(
+                    f"{base}/namespaces/{ns_id}/analytics", headers=headers, timeout=10
+                ).json()
+                assert served == {
+                    key: namespace[key] for key in ("namespace_id", "threads", "sources")
+                }
+
+
 @pytest.fixture()
-def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, int], str]]:
+def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, int], str, Path]]:
     ports = {service: free_port() for service in DEFAULT_PORTS}
     argv = python_command(
         "up",
@@ -66,7 +126,7 @@ def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, 
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=read_lines, args=(launcher.stdout, lines), daemon=True).start()
     try:
-        yield launcher, ports, wait_for_banner(launcher, lines, timeout=120)
+        yield launcher, ports, wait_for_banner(launcher, lines, timeout=120), tmp_path / "state"
     finally:
         if launcher.poll() is None:
             launcher.kill()
@@ -76,7 +136,7 @@ def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, 
 
 
 def test_up_serves_every_service_and_stops_every_child(launched) -> None:
-    launcher, ports, banner = launched
+    launcher, ports, banner, state_dir = launched
     for service, port in ports.items():
         assert f"http://127.0.0.1:{port}" in banner, service
     assert requests.get(f"http://127.0.0.1:{ports['sandbox']}/healthz", timeout=5).ok
@@ -91,6 +151,12 @@ def test_up_serves_every_service_and_stops_every_child(launched) -> None:
     rollup = get_until_ok(url.group(1), {"Authorization": f"Bearer {token.group(1)}"}, 90)
     assert rollup.status_code == 200, rollup.text
     assert rollup.json()["workspace_count"] > 0
+
+    assert_facade_equals_truth(
+        f"http://127.0.0.1:{ports['sandbox']}",
+        url.group(1).split("/v1/")[0],
+        (state_dir / "jwt-secret").read_text().strip(),
+    )
 
     children = psutil.Process(launcher.pid).children(recursive=True)
     assert len(children) >= len(DEFAULT_PORTS)
