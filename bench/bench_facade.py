@@ -38,11 +38,11 @@ from facade import FacadeConfig, create_app, promql
 from facade.buckets import daily, reads
 from facade.credentials import JwtSettings
 from facade.tokens import mint_token, permissions_for
-from tests.support.facade_http import RecordingSession, serving, static_exporter
-from tests.support.facade_live import ORG, WORKSPACE, LiveExporter
+from tests.support.facade_http import RecordingSession
+from tests.support.facade_live import LiveStack
 from tests.support.history import END
 from tests.support.history_build import history_tsdb
-from tests.support.prometheus import PrometheusServer, scrape_config
+from tests.support.prometheus import PrometheusServer
 
 SECRET = "bench-secret-0123456789abcdef-0123456789abcdef"
 ROUNDS = 60
@@ -206,38 +206,31 @@ def load(url: str, headers: dict[str, str], clients: int, seconds: float) -> flo
 
 def throughput(workdir: Path, threads: int) -> None:
     """Part 3: summary requests/s under gunicorn with two workers, on live data."""
-    exporter = LiveExporter()
-    with serving(static_exporter(exporter.render)) as exporter_url:
-        target = exporter_url.removeprefix("http://")
-        prometheus = PrometheusServer(
-            workdir / "live", scrape_configs=[scrape_config("exporter", [target], "1s")]
-        ).start()
-        port = free_port()
-        env = {"FACADE_PROMETHEUS_URL": prometheus.url, "FACADE_JWT_SECRET": SECRET}
-        facade = ManagedProcess(
-            "facade",
-            python_command(
-                "facade", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", str(threads)
-            ),
-            log_path=workdir / "facade.log",
-            env=env,
-            ready_url=f"http://127.0.0.1:{port}/healthz",
-        )
-        try:
-            prometheus.wait_for(
-                f'mechamental_workspace_info{{workspace_id="{WORKSPACE}"}}', bool, 30
-            )
-            facade.start(ready_timeout=60)
-            url = f"http://127.0.0.1:{port}/v1/orgs/{ORG}/workspaces/{WORKSPACE}/analytics"
-            headers = {"Authorization": f"Bearer {mint_token(SECRET, ORG, ['analytics:*:view'])}"}
-            assert requests.get(url, headers=headers, timeout=10).status_code == 200
-            print(f"\nsummary under gunicorn, 2 workers, {threads} thread(s) each:")
-            for clients in (1, 8, 32):
-                rate = load(url, headers, clients, 8.0)
-                print(f"  {clients:>2} concurrent clients: {rate:7.0f} requests/s")
-        finally:
-            facade.stop()
-            prometheus.stop()
+    stack = LiveStack(workdir / "live").start()
+    port = free_port()
+    env = {"FACADE_PROMETHEUS_URL": stack.prometheus.url, "FACADE_JWT_SECRET": SECRET}
+    facade = ManagedProcess(
+        "facade",
+        python_command(
+            "facade", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", str(threads)
+        ),
+        log_path=workdir / "facade.log",
+        env=env,
+        ready_url=f"http://127.0.0.1:{port}/healthz",
+    )
+    try:
+        facade.start(ready_timeout=60)
+        org, workspace = stack.org_id, stack.workspace_id
+        url = f"http://127.0.0.1:{port}/v1/orgs/{org}/workspaces/{workspace}/analytics"
+        headers = {"Authorization": f"Bearer {mint_token(SECRET, org, ['analytics:*:view'])}"}
+        assert requests.get(url, headers=headers, timeout=10).status_code == 200
+        print(f"\nsummary under gunicorn, 2 workers, {threads} thread(s) each:")
+        for clients in (1, 8, 32):
+            rate = load(url, headers, clients, 8.0)
+            print(f"  {clients:>2} concurrent clients: {rate:7.0f} requests/s")
+    finally:
+        facade.stop()
+        stack.stop()
 
 
 def main() -> int:

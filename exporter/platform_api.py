@@ -35,10 +35,12 @@ class RecordError(ValueError):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One list endpoint: path template (also its metrics label), items key and maximum limit."""
+    """One list endpoint: path template (also its metrics label), items key, the field that
+    identifies an item (how repeated items are recognised) and maximum limit."""
 
     template: str
     items_key: str
+    id_key: str
     max_limit: int = 200
 
     def path(self, **ids: str) -> str:
@@ -46,28 +48,24 @@ class Endpoint:
         return self.template.format(**{key: quote(value, safe="") for key, value in ids.items()})
 
 
-WORKSPACES = Endpoint("/v1/orgs/{org_id}/workspaces", "workspaces")
-APPS = Endpoint("/v1/orgs/{org_id}/workspaces/{workspace_id}/apps", "apps")
+WS_PATH = "/v1/orgs/{org_id}/workspaces/{workspace_id}"
+APP_PATH = WS_PATH + "/apps/{app_id}"
+WORKSPACES = Endpoint("/v1/orgs/{org_id}/workspaces", "workspaces", "workspace_id")
+APPS = Endpoint(WS_PATH + "/apps", "apps", "app_id")
 # Org-level path with a trailing slash; `workspace_id` is a required query parameter.
-AUGMENTATIONS = Endpoint("/v1/orgs/{org_id}/augmentations/", "augmentations")
-NAMESPACES = Endpoint(
-    "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/namespaces", "namespaces"
-)
-SOURCES = Endpoint("/v1/orgs/{org_id}/workspaces/{workspace_id}/sources", "sources")
+AUGMENTATIONS = Endpoint("/v1/orgs/{org_id}/augmentations/", "augmentations", "id")
+NAMESPACES = Endpoint(APP_PATH + "/namespaces", "namespaces", "namespace_id")
+SOURCES = Endpoint(WS_PATH + "/sources", "sources", "source_id")
 # Threads hang off the namespace without the app in the path.
-THREADS = Endpoint(
-    "/v1/orgs/{org_id}/workspaces/{workspace_id}/namespaces/{namespace_id}/threads", "threads"
-)
-ACTIONS = Endpoint("/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/actions", "actions")
+THREADS = Endpoint(WS_PATH + "/namespaces/{namespace_id}/threads", "threads", "thread_id")
+ACTIONS = Endpoint(APP_PATH + "/actions", "actions", "action_id")
 MODEL_ENTITLEMENTS = Endpoint(
-    "/v1/orgs/{org_id}/workspaces/{workspace_id}/model-entitlements", "entitlements", 100
+    WS_PATH + "/model-entitlements", "entitlements", "entitlement_id", max_limit=100
 )
-ENDPOINTS = Endpoint(  # ASSUMED
-    "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints", "endpoints"
-)
-SECRETS = Endpoint("/v1/orgs/{org_id}/workspaces/{workspace_id}/secrets", "secrets")  # ASSUMED
+ENDPOINTS = Endpoint(APP_PATH + "/endpoints", "endpoints", "endpoint_id")  # ASSUMED
+SECRETS = Endpoint(WS_PATH + "/secrets", "secrets", "secret_id")  # ASSUMED
 # Records ordered by (timestamp, id) ascending; start_time inclusive, end_time exclusive.
-ACTIVITY = Endpoint("/v1/orgs/{org_id}/activity", "activities")
+ACTIVITY = Endpoint("/v1/orgs/{org_id}/activity", "activities", "id")
 AUGMENTATION_WORKSPACE_PARAM = "workspace_id"
 ACTIVITY_START_PARAM = "start_time"
 ACTIVITY_END_PARAM = "end_time"
@@ -148,6 +146,11 @@ def _field(item: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> 
 def _optional_count(item: Mapping[str, Any], key: str) -> int:
     value = item.get(key)
     return 0 if value is None else int(_field(item, key, int))
+
+
+def item_id(item: Any, key: str) -> str:
+    """The identity of a list item (a string or integer field), as a string."""
+    return str(_field(item, key, (str, int)))
 
 
 def parse_time(text: Any) -> int:

@@ -3,33 +3,40 @@
 It raises the exceptions of `exporter.platform_errors` (all `PlatformError`).
 Connection errors, timeouts, 429 and 5xx are retried with exponential backoff and jitter;
 a 429 (or 503) waits `details.retry_after` / `Retry-After` seconds instead, and a 429 holds back
-every request of the process through the shared `Throttle`. Every HTTP attempt is counted by
-endpoint template and status code (`error` when there was no answer).
+every request of the process through the shared `Throttle`. A 401 holds back every request
+through the `ServiceToken` until the token changes (see `exporter.platform_token`). Each attempt
+must deliver its whole answer within the timeout and within `max_response_bytes`
+(`exporter.platform_body`); lists are checked page by page (`exporter.platform_lists`). Every
+HTTP attempt is counted by endpoint template and status code (`error` when no whole answer came).
 """
 
 from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
 
 from exporter import platform_api as api
+from exporter.platform_body import Answer, read_answer
 from exporter.platform_errors import (
     STATUS_ERRORS,
     Cancelled,
     MalformedResponse,
-    PagingError,
     PlatformError,
     PlatformHTTPError,
     PlatformTimeout,
     PlatformUnavailable,
     ServerError,
 )
+from exporter.platform_lists import ListCheck, Page
+from exporter.platform_token import ServiceToken
 from exporter.throttle import Throttle, ThrottleCancelled
 
 T = TypeVar("T")
@@ -38,36 +45,30 @@ Params = Mapping[str, str]
 
 @dataclass(frozen=True)
 class PlatformTarget:
-    """Where the platform is and the service token to present."""
+    """Where the platform is and the service token to present (re-read from `token_file`,
+    when given, after the platform refuses it)."""
 
     base_url: str
     token: str
+    token_file: Path | None = None
 
 
 @dataclass(frozen=True)
 class RequestPolicy:
-    """Timeout, retries and the page bound of every request."""
+    """Timeout (of a whole answer), retries, body cap, page bound and hold-back after a 401."""
 
     timeout: float = 10.0
     max_retries: int = 3
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     max_pages: int = 10_000
+    max_response_bytes: int = 8 * 2**20
+    auth_retry_interval: float = 60.0
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Exponential delay before retry number `attempt` (0-based), half of it jittered."""
         delay = min(self.backoff_max, self.backoff_base * 2**attempt)
         return delay / 2 + rng.uniform(0, delay / 2)
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list."""
-
-    items: list[Any]
-    total: int
-    has_more: bool
-    next_cursor: str | None
 
 
 class RequestCounter:
@@ -88,11 +89,12 @@ class RequestCounter:
             return dict(self._counts)
 
 
-def _retry_after(response: requests.Response, body: Any) -> float | None:
+def _retry_after(answer: Answer) -> float | None:
     """Seconds the platform asks to wait, from `details.retry_after` or `Retry-After`."""
+    body = answer.json()
     details = body.get(api.ERROR_DETAILS_KEY) if isinstance(body, dict) else None
     candidates = [details.get(api.RETRY_AFTER_DETAIL) if isinstance(details, dict) else None]
-    candidates.append(response.headers.get("Retry-After"))
+    candidates.append(answer.headers.get("Retry-After"))
     for value in candidates:
         try:
             seconds = float(value) if value is not None else None
@@ -101,13 +103,6 @@ def _retry_after(response: requests.Response, body: Any) -> float | None:
         if seconds is not None and seconds >= 0:
             return seconds
     return None
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 class PlatformClient:

@@ -6,13 +6,16 @@ Exceptions (catch `PlatformError` for all of them):
     ├── PlatformUnavailable     no HTTP answer after every retry (connection refused, reset, ...)
     │   └── PlatformTimeout     ... because the platform did not answer in time
     ├── PlatformHTTPError       an error status; `.status`, `.error`, `.details`
-    │   ├── AuthenticationFailed  401 (not retried)
+    │   ├── AuthenticationFailed  401 (not retried; the token file, if any, is re-read first)
+    │   │   └── TokenHeldBack     not sent: the token was refused and has not changed since
     │   ├── Forbidden             403 (not retried)
     │   ├── NotFound              404 (not retried)
     │   ├── RateLimited           429 after every retry
     │   └── ServerError           5xx after every retry
     ├── MalformedResponse       a 2xx body that is not the documented JSON (not retried)
-    ├── PagingError             a cursor that does not end within the page bound
+    │   └── ResponseTooLarge    a body over the size cap, or a page longer than its limit
+    ├── PagingError             a list whose paging contradicts itself: a cursor that never ends
+    │   └── ListMismatch        ... or distinct items that do not number `total`
     └── Cancelled               the exporter is stopping
 """
 
@@ -61,6 +64,17 @@ class NotFound(PlatformHTTPError):
     """404: the resource (or one of its parents) does not exist."""
 
 
+class TokenHeldBack(AuthenticationFailed):
+    """Not sent: the platform refused this token and it has not changed since."""
+
+    def __init__(self, path: str, message: str) -> None:
+        PlatformError.__init__(self, f"{path}: {message}")
+        self.status = 401
+        self.path = path
+        self.error = "AUTHENTICATION_FAILED"
+        self.details = {}
+
+
 class RateLimited(PlatformHTTPError):
     """429 on every attempt."""
 
@@ -73,8 +87,16 @@ class MalformedResponse(PlatformError):
     """A successful answer whose body is not the documented JSON."""
 
 
+class ResponseTooLarge(MalformedResponse):
+    """A body over the size cap, or a page with more items than the limit asked for."""
+
+
 class PagingError(PlatformError):
-    """A list whose cursor does not end within the page bound."""
+    """A list whose paging contradicts itself, such as a cursor that never ends."""
+
+
+class ListMismatch(PagingError):
+    """A list whose distinct items do not number its `total`: skipped items or a wrong total."""
 
 
 class Cancelled(PlatformError):

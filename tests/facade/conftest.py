@@ -12,23 +12,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from exporter.catalogue import WORKSPACE_INFO
 from facade import FacadeConfig, create_app
 from facade.credentials import JwtSettings
 from facade.state import EXTENSION
 from facade.tokens import mint_token, permissions_for
-from tests.support.facade_http import (
-    ApiClient,
-    OpenApiChecker,
-    RecordingSession,
-    serving,
-    static_exporter,
-)
-from tests.support.facade_live import WORKSPACE, LiveExporter
+from tests.support.facade_http import ApiClient, OpenApiChecker, RecordingSession
+from tests.support.facade_live import LiveStack
 from tests.support.history import END
 from tests.support.history_build import history_tsdb
 from tests.support.history_truth import HistoryTruth
-from tests.support.prometheus import PrometheusServer, scrape_config
+from tests.support.prometheus import PrometheusServer
 
 JWT_SECRET = "history-tests-secret-0123456789abcdef-0123456789"
 
@@ -132,24 +125,9 @@ def tmp_file(tmp_path: Path) -> Callable[[str, str], Path]:
 
 
 @pytest.fixture(scope="session")
-def live_exporter() -> LiveExporter:
-    """The exporter double the live Prometheus scrapes."""
-    return LiveExporter()
-
-
-@pytest.fixture(scope="session")
-def live_prometheus(
-    tmp_path_factory: pytest.TempPathFactory, live_exporter: LiveExporter
-) -> Iterator[PrometheusServer]:
-    """A real Prometheus scraping the exporter double every second."""
-    with serving(static_exporter(live_exporter.render)) as url:
-        target = url.removeprefix("http://")
-        server = PrometheusServer(
-            tmp_path_factory.mktemp("live-prometheus"),
-            scrape_configs=[scrape_config("exporter", [target], "1s")],
-        ).start()
-        try:
-            server.wait_for(f'{WORKSPACE_INFO.sample_name}{{workspace_id="{WORKSPACE}"}}', bool, 30)
-            yield server
-        finally:
-            server.stop()
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    """The sandbox read by a real exporter with its per-app and per-namespace families off,
+    scraped every second by a real Prometheus."""
+    stack = LiveStack(tmp_path_factory.mktemp("live"), detail=False).start()
+    yield stack
+    stack.stop()

@@ -14,8 +14,7 @@ from exporter.catalogue import FACADE_REQUESTS
 from exporter.stack import ManagedProcess, free_port, python_command
 from tests.facade.conftest import JWT_SECRET
 from tests.support.facade_http import OpenApiChecker
-from tests.support.facade_live import ORG, WORKSPACE, LiveExporter
-from tests.support.prometheus import PrometheusServer
+from tests.support.facade_live import LiveStack
 
 
 def served_count(base: str, route: str) -> float:
@@ -31,14 +30,14 @@ def served_count(base: str, route: str) -> float:
 
 def test_gunicorn_serves_live_data_and_merged_metrics(
     tmp_path: Path,
-    live_prometheus: PrometheusServer,
-    live_exporter: LiveExporter,
+    live_stack: LiveStack,
     token: Callable[..., str],
     checker: OpenApiChecker,
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {"FACADE_PROMETHEUS_URL": live_prometheus.url, "FACADE_JWT_SECRET": JWT_SECRET}
+    org, workspace = live_stack.org_id, live_stack.workspace_id
+    env = {"FACADE_PROMETHEUS_URL": live_stack.prometheus.url, "FACADE_JWT_SECRET": JWT_SECRET}
     server = ManagedProcess(
         "facade",
         python_command("facade", "--bind", f"127.0.0.1:{port}", "--workers", "2"),
@@ -48,12 +47,13 @@ def test_gunicorn_serves_live_data_and_merged_metrics(
     )
     server.start(ready_timeout=60)
     try:
-        headers = {"Authorization": f"Bearer {token(ORG)}"}
-        path = f"/v1/orgs/{ORG}/workspaces/{WORKSPACE}/analytics"
+        headers = {"Authorization": f"Bearer {token(org)}"}
+        path = f"/v1/orgs/{org}/workspaces/{workspace}/analytics"
         answer = requests.get(base + path, headers=headers, timeout=10)
         assert answer.status_code == 200, server.log_hint
         checker.check_body(path, "GET", 200, answer.json())
-        assert answer.json()["executions"]["total"] == live_exporter.executions
+        expected = live_stack.workspace(org, workspace)["executions"]["total"]
+        assert answer.json()["executions"]["total"] == expected
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
         before = served_count(base, "/healthz")
         for _ in range(20):
@@ -64,7 +64,7 @@ def test_gunicorn_serves_live_data_and_merged_metrics(
         assert server.stop() == 0
     log = (tmp_path / "facade.log").read_text()
     assert "Booting worker" in log
-    assert token(ORG) not in log
+    assert token(org) not in log
 
 
 def test_bad_configuration_stops_before_serving() -> None:

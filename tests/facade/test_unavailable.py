@@ -19,12 +19,10 @@ from facade.credentials import JwtSettings
 from tests.facade.conftest import JWT_SECRET
 from tests.support.facade_envelopes import SUMMARY, assert_envelope
 from tests.support.facade_http import ApiClient, RecordingSession, serving, stalling_proxy
-from tests.support.facade_live import ORG, WORKSPACE, LiveExporter
+from tests.support.facade_live import LiveStack
 from tests.support.history import END
 from tests.support.history_openmetrics import COLLECTOR_LAG, SELF_INTERVAL
 from tests.support.prometheus import PrometheusServer
-
-LIVE = f"/v1/orgs/{ORG}/workspaces/{WORKSPACE}"
 
 
 def prometheus_errors(app: Flask, reason: str) -> float:
@@ -115,20 +113,22 @@ def live_app(prometheus: PrometheusServer) -> Flask:
 
 
 def test_live_data_and_switched_off_detail_levels(
-    live_prometheus: PrometheusServer,
-    live_exporter: LiveExporter,
+    live_stack: LiveStack,
     client_of: Callable[[Flask], ApiClient],
     token: Callable[..., str],
 ) -> None:
-    api = client_of(live_app(live_prometheus))
-    auth = token(ORG)
-    summary = api.get(f"{LIVE}/analytics", auth).get_json()
-    assert summary["resources"] == live_exporter.resources
-    assert summary["executions"]["total"] == live_exporter.executions
-    assert summary["executions"]["failed"] == live_exporter.failed
+    api = client_of(live_app(live_stack.prometheus))
+    org, workspace = live_stack.org_id, live_stack.workspace_id
+    live = f"/v1/orgs/{org}/workspaces/{workspace}"
+    expected = live_stack.workspace(org, workspace)
+    auth = token(org)
+    summary = api.get(f"{live}/analytics", auth).get_json()
+    assert summary["resources"] == expected["resources"]
+    assert summary["executions"]["total"] == expected["executions"]["total"]
+    assert summary["executions"]["failed"] == expected["executions"]["failed"]
     for level, path in (
-        ("app", f"{LIVE}/apps/app-01/analytics"),
-        ("namespace", f"{LIVE}/namespaces/ns-01/analytics"),
+        ("app", f"{live}/apps/app-01/analytics"),
+        ("namespace", f"{live}/namespaces/ns-01/analytics"),
     ):
         response = api.get(path, auth)
         body = assert_envelope_live(response, 501)

@@ -80,13 +80,11 @@ def assert_facade_equals_truth(sandbox: str, facade: str, secret: str) -> None:
     ).raise_for_status()
     truth = requests.get(f"{sandbox}/_sandbox/truth", timeout=10).json()
     deadline = time.monotonic() + 90
-    differences = [1]
-    while differences:
-        differences = [
-            difference
-            for org in truth["orgs"]
-            for difference in rollup_differences(facade, org_headers(secret, org), org, truth)
-        ]
+    while differences := [
+        difference
+        for org in truth["orgs"]
+        for difference in rollup_differences(facade, org_headers(secret, org), org, truth)
+    ]:
         assert time.monotonic() < deadline, f"the façade never converged: {differences}"
         time.sleep(1)
     for org_id, org in truth["orgs"].items():

@@ -1,5 +1,5 @@
 """Loopback HTTP pieces of the façade tests: a recording session, a stalling proxy in front of
-Prometheus, a static exporter, and a test client that checks every answer against OpenAPI."""
+Prometheus, and a test client that checks every answer against OpenAPI."""
 
 from __future__ import annotations
 
@@ -81,23 +81,6 @@ def stalling_proxy(
                 self.wfile.write(answer.content)
             except (BrokenPipeError, ConnectionResetError, requests.RequestException):
                 pass  # the client or the upstream went away: nobody to answer
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-def static_exporter(render: Any) -> type[BaseHTTPRequestHandler]:
-    """A handler that answers every GET with the exposition text `render()` returns."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = render().encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.end_headers()
-            self.wfile.write(body)
 
         def log_message(self, *args: Any) -> None:
             pass
