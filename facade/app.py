@@ -48,6 +48,9 @@ def create_app(
     config = _checked(config)
     clock = clock or time.time
     app = Flask("facade", static_folder=None)
+    # Werkzeug would answer `/v1//orgs/...` with its own HTML redirect to a URL built from the
+    # Host header; a path with an empty segment is an unknown route (an enveloped 404).
+    app.url_map.merge_slashes = False
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the spec's key order
     metrics = telemetry.FacadeMetrics()
     client = PrometheusClient(

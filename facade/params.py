@@ -10,6 +10,8 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, ValidationError
@@ -20,7 +22,18 @@ from facade.promql import ID_PATTERN
 Location = Literal["path", "query"]
 
 
+@cache
+def iana_zone_names() -> frozenset[str]:
+    """The names of the IANA time zone database, from the `tzdata` package (not the host)."""
+    return frozenset(resources.files("tzdata").joinpath("zones").read_text().split())
+
+
 def _known_zone(name: str) -> str:
+    # A name must be in the IANA list before it becomes a file name: the host's zoneinfo
+    # directory also holds `localtime` (the server's own zone), `posixrules` and the `right/`
+    # zones that count leap seconds, none of which is a calendar the API offers.
+    if name not in iana_zone_names():
+        raise ValueError(f"unknown IANA time zone {name!r}")
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:

@@ -2,18 +2,24 @@
 
 The configuration is checked before gunicorn starts, so a mistake is one readable message
 instead of a crash loop of workers. Workers share their metrics through a fresh
-`PROMETHEUS_MULTIPROC_DIR`, removed on exit.
+`PROMETHEUS_MULTIPROC_DIR`, removed on exit. A façade killed outright (SIGKILL, the OOM killer)
+cannot remove it, so each start removes the directories no running façade holds: every
+directory carries a lock file that this process and gunicorn (which inherits the descriptor)
+hold locked for as long as any of them lives.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 from types import FrameType
 
 from facade.config import ConfigError, load_config
@@ -31,6 +37,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--timeout", type=int, default=30, help="worker timeout in seconds")
     return parser
+
+
+METRICS_DIR_PREFIX = "mm-facade-metrics-"
+LOCK_NAME = ".owner.lock"
+
+
+def remove_abandoned_metrics_dirs(parent: Path) -> list[Path]:
+    """Remove the metrics directories under `parent` whose lock nobody holds; returns them."""
+    removed = []
+    for directory in parent.glob(f"{METRICS_DIR_PREFIX}*"):
+        try:
+            descriptor = os.open(directory / LOCK_NAME, os.O_RDWR)
+        except OSError:
+            continue  # not one of ours, or not ours to remove
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a running façade holds it
+        finally:
+            os.close(descriptor)
+        shutil.rmtree(directory, ignore_errors=True)
+        removed.append(directory)
+    return removed
+
+
+def claim_metrics_dir(parent: Path) -> tuple[Path, int]:
+    """A new metrics directory and the descriptor of its held lock (to pass to gunicorn)."""
+    # Built under a name the cleanup ignores, locked, then renamed: never removable half-made.
+    building = Path(tempfile.mkdtemp(prefix=f".{METRICS_DIR_PREFIX}", dir=parent))
+    descriptor = os.open(building / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    directory = building.with_name(building.name[1:])
+    building.rename(directory)
+    return directory, descriptor
 
 
 def gunicorn_argv(args: argparse.Namespace) -> list[str]:
@@ -60,9 +100,12 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"mm-analytics facade: {exc}", file=sys.stderr)
         return 2
-    metrics_dir = tempfile.mkdtemp(prefix="mm-facade-metrics-")
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
-    server = subprocess.Popen(gunicorn_argv(args), env=env)  # noqa: S603 - fixed argv
+    parent = Path(tempfile.gettempdir())
+    remove_abandoned_metrics_dirs(parent)
+    metrics_dir, lock = claim_metrics_dir(parent)
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    argv = gunicorn_argv(args)
+    server = subprocess.Popen(argv, env=env, pass_fds=(lock,))  # noqa: S603 - fixed argv
 
     def forward(signum: int, frame: FrameType | None) -> None:
         server.send_signal(signum)
@@ -76,3 +119,5 @@ def main(argv: list[str]) -> int:
             server.kill()
             server.wait()
         shutil.rmtree(metrics_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.close(lock)

@@ -1,0 +1,34 @@
+"""gunicorn's access log with every logged value escaped to printable ASCII.
+
+The path gunicorn logs is already percent-decoded, so `/v1/orgs/x%0A127.0.0.1 "GET /admin" 200`
+would otherwise write a line of its own into the log, and `%1B` a terminal escape sequence.
+Backslashes are escaped too, so an escaped newline and a literal `\\n` stay distinguishable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.glogging import Logger, SafeAtoms
+
+
+def printable(value: str) -> str:
+    """`value` with backslashes, control and non-ASCII characters as Python escapes."""
+    return value.encode("unicode_escape").decode("ascii")
+
+
+class EscapedAtoms(SafeAtoms):
+    """The access-log atoms, strings escaped before gunicorn escapes their quotes."""
+
+    def __init__(self, atoms: dict[str, Any]) -> None:
+        escaped = {
+            key: printable(value) if isinstance(value, str) else value
+            for key, value in atoms.items()
+        }
+        super().__init__(escaped)
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger whose access log cannot be forged by request data."""
+
+    atoms_wrapper_class = EscapedAtoms
