@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -60,6 +61,16 @@ class Series:
 
     labels: Mapping[str, str]
     points: tuple[tuple[float, float], ...]
+
+
+def without_credentials(url: str) -> str:
+    """`url` without a `user:password@` part, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _number(text: str) -> float:
@@ -128,6 +139,7 @@ class PrometheusClient:
 
     def _post(self, endpoint: str, params: Mapping[str, str]) -> Mapping[str, Any]:
         url = f"{self.base_url}/api/v1/{endpoint}"
+        shown = without_credentials(url)
         # The query API's own timeout stops the evaluation when the client gives up. A form
         # body (POST) spares the long query the URL encoding and any URL length limit.
         form = {**params, "timeout": f"{self.timeout:g}s"}
@@ -135,11 +147,11 @@ class PrometheusClient:
             response = self.session.post(url, data=form, headers=self.headers, timeout=self.timeout)
         except requests.Timeout as exc:
             raise self._failed(
-                PrometheusTimeout(f"{url}: no answer within {self.timeout:g} s")
+                PrometheusTimeout(f"{shown}: no answer within {self.timeout:g} s")
             ) from exc
         except requests.RequestException as exc:
-            raise self._failed(PrometheusUnreachable(f"{url}: {exc}")) from exc
-        return self._data(url, response)
+            raise self._failed(PrometheusUnreachable(f"{shown}: {exc}")) from exc
+        return self._data(shown, response)
 
     def _data(self, url: str, response: requests.Response) -> Mapping[str, Any]:
         try:

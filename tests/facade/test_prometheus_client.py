@@ -8,6 +8,7 @@ import pytest
 import requests
 import responses
 
+from exporter.stack import free_port
 from facade.prometheus import (
     PrometheusClient,
     PrometheusError,
@@ -118,3 +119,16 @@ def test_malformed_results_are_response_errors(data: dict[str, object]) -> None:
     responses.post(QUERY, json={"status": "success", "data": data})
     with pytest.raises(PrometheusResponseError):
         client().instant("up", 0)
+
+
+def test_errors_never_show_the_credentials_of_the_prometheus_url() -> None:
+    client = PrometheusClient(
+        f"http://alice:s3cret@127.0.0.1:{free_port()}/prefix",
+        session=requests.Session(),
+        timeout=1,
+    )
+    with pytest.raises(PrometheusUnreachable) as caught:
+        client.instant("vector(1)", 0)
+    assert "s3cret" not in str(caught.value)
+    assert "alice" not in str(caught.value)
+    assert "127.0.0.1" in str(caught.value)
