@@ -20,6 +20,9 @@ from facade.errors import AuthenticationFailed, Forbidden
 from facade.promql import ID_PATTERN
 
 ORG_PERMISSION = "analytics:*:view"
+# Clocks of the token issuer and of this host differ by a few seconds; allow for it in
+# `exp`, `nbf` and `iat`, no more.
+CLOCK_SKEW_SECONDS = 10
 _ID = re.compile(ID_PATTERN, re.ASCII)
 _BEARER = re.compile(r"^Bearer +(?P<token>\S+) *$", re.IGNORECASE)
 
@@ -87,6 +90,7 @@ class Authenticator:
                 audience=settings.audience,
                 issuer=settings.issuer,
                 options={"require": ["exp", "org_id"]},
+                leeway=CLOCK_SKEW_SECONDS,
             )
         except jwt.ExpiredSignatureError as exc:
             raise AuthenticationFailed("Authentication token has expired") from exc

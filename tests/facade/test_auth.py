@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,15 @@ def test_insecure_switch_turns_auth_off(
     api = client_for({"FACADE_INSECURE_DISABLE_AUTH": "1"})
     assert api.get(SUMMARY).status_code == 200
     assert api.get("/v1/orgs/org-beta/analytics").status_code == 200
+
+
+def test_a_few_seconds_of_clock_skew_are_tolerated(api: ApiClient) -> None:
+    now = int(time.time())
+    slightly_ahead = signed(JWT_SECRET, "HS256", iat=now + 5, nbf=now + 5)
+    assert api.get(SUMMARY, slightly_ahead).status_code == 200
+    just_expired = signed(JWT_SECRET, "HS256", exp=now - 5)
+    assert api.get(SUMMARY, just_expired).status_code == 200
+    long_expired = signed(JWT_SECRET, "HS256", exp=now - 60)
+    assert assert_envelope(api.get(SUMMARY, long_expired), 401)["message"] == (
+        "Authentication token has expired"
+    )
