@@ -15,6 +15,7 @@ from facade.prometheus import (
     PrometheusResponseError,
     PrometheusTimeout,
     PrometheusUnreachable,
+    default_session,
 )
 
 BASE = "http://mimir.test:8080/prometheus"
@@ -132,3 +133,12 @@ def test_errors_never_show_the_credentials_of_the_prometheus_url() -> None:
     assert "s3cret" not in str(caught.value)
     assert "alice" not in str(caught.value)
     assert "127.0.0.1" in str(caught.value)
+
+
+@responses.activate
+def test_the_default_session_asks_for_uncompressed_answers() -> None:
+    responses.post(
+        QUERY, json={"status": "success", "data": {"resultType": "vector", "result": []}}
+    )
+    PrometheusClient(BASE, session=default_session(BASE), timeout=1).instant("vector(1)", 0)
+    assert responses.calls[0].request.headers["Accept-Encoding"] == "identity"

@@ -126,9 +126,13 @@ def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, 
     try:
         yield launcher, ports, wait_for_banner(launcher, lines, timeout=120), tmp_path / "state"
     finally:
-        if launcher.poll() is None:
-            launcher.kill()
-            launcher.wait()
+        if launcher.poll() is None:  # a failed test: let the launcher stop its children
+            launcher.send_signal(signal.SIGTERM)
+            try:
+                launcher.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                launcher.kill()
+                launcher.wait()
         if launcher.stdout is not None:
             launcher.stdout.close()
 
