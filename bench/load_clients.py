@@ -139,7 +139,7 @@ class _Client:
         self.connection.close()
 
 
-def run_clients(  # noqa: PLR0913 - every argument is a knob of the run
+def run_clients(
     address: tuple[str, int],
     send: Send,
     mix: Sequence[Request],

@@ -39,7 +39,7 @@ DEFAULT_PORTS = {
     "alertmanager": 9093,
     "facade": 8000,
 }
-SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's well-known demo token
+SANDBOX_TOKEN = "sandbox-token"
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ class Stack:
             log_path=self.options.state_dir / "logs" / f"{name}.log",
             env=env,
             ready_url=f"{self.options.url(name)}{ready}",
+            die_with_parent=True,  # no orphans even when the launcher is SIGKILLed
         )
         self.children.append(process)
         process.start(ready_timeout=60)

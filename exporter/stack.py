@@ -7,6 +7,7 @@ the exporter and the façade exactly the way the launcher does.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -22,6 +23,8 @@ import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROMETHEUS_DIR = REPO_ROOT / "prometheus"
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 # The Debian package that provides each binary the stack runs.
 PACKAGES = {
@@ -74,6 +77,11 @@ def wait_http(url: str, timeout: float = 30.0, process: ManagedProcess | None = 
     raise StackError(f"{url} did not answer 200 within {timeout:.0f} s")
 
 
+def _terminate_with_parent() -> None:
+    """In the child before exec: ask Linux for SIGTERM when the parent dies, even by SIGKILL."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class ManagedProcess:
     """One child process in its own process group, with its output in a log file."""
 
@@ -85,12 +93,14 @@ class ManagedProcess:
         log_path: Path | None = None,
         env: Mapping[str, str] | None = None,
         ready_url: str | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
         self.env = {**os.environ, **(env or {})}
         self.ready_url = ready_url
+        self.die_with_parent = die_with_parent
         self._popen: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -125,13 +135,14 @@ class ManagedProcess:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("ab")
         output = self._log if self._log is not None else subprocess.DEVNULL
-        self._popen = subprocess.Popen(  # noqa: S603 - argv is built by this module's callers
+        self._popen = subprocess.Popen(
             self.argv,
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=self.env,
             start_new_session=True,
+            preexec_fn=_terminate_with_parent if self.die_with_parent else None,
         )
         if self.ready_url is not None:
             wait_http(self.ready_url, ready_timeout, self)

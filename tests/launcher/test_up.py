@@ -166,3 +166,26 @@ def test_up_serves_every_service_and_stops_every_child(launched) -> None:
     assert launcher.wait(timeout=60) == 0
     _, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
+
+
+def test_children_stop_even_when_the_launcher_is_killed(tmp_path: Path) -> None:
+    argv = python_command(
+        "up",
+        f"--state-dir={tmp_path / 'state'}",
+        "--no-alertmanager",
+        *(f"--{service}-port={free_port()}" for service in DEFAULT_PORTS),
+    )
+    launcher = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=read_lines, args=(launcher.stdout, lines), daemon=True).start()
+    try:
+        wait_for_banner(launcher, lines, timeout=120)
+        children = psutil.Process(launcher.pid).children(recursive=True)
+        assert len(children) >= 4
+    finally:
+        launcher.kill()
+        launcher.wait()
+        if launcher.stdout is not None:
+            launcher.stdout.close()
+    _, alive = psutil.wait_procs(children, timeout=20)
+    assert alive == []
