@@ -39,7 +39,7 @@ DEFAULT_PORTS = {
     "alertmanager": 9093,
     "facade": 8000,
 }
-SANDBOX_TOKEN = "sandbox-token"
+SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's well-known demo token
 
 
 @dataclass(frozen=True)

@@ -135,14 +135,14 @@ class ManagedProcess:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("ab")
         output = self._log if self._log is not None else subprocess.DEVNULL
-        self._popen = subprocess.Popen(
+        self._popen = subprocess.Popen(  # noqa: S603 - argv is built by this module's callers
             self.argv,
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=self.env,
             start_new_session=True,
-            preexec_fn=_terminate_with_parent if self.die_with_parent else None,
+            preexec_fn=_terminate_with_parent if self.die_with_parent else None,  # noqa: PLW1509
         )
         if self.ready_url is not None:
             wait_http(self.ready_url, ready_timeout, self)
