@@ -142,6 +142,7 @@ class ManagedProcess:
             stdin=subprocess.DEVNULL,
             env=self.env,
             start_new_session=True,
+            # Only the launcher asks for it, from its main thread, before it starts any thread.
             preexec_fn=_terminate_with_parent if self.die_with_parent else None,  # noqa: PLW1509
         )
         if self.ready_url is not None:
