@@ -80,6 +80,11 @@ class ActivityPoller:
 
     def run(self) -> None:
         """Poll every org; the orgs that fail are named in one CollectionFailed."""
+        try:
+            # Nothing is read from the platform while nothing read could be committed.
+            self._ledger.ensure_writable()
+        except LedgerError as error:
+            raise CollectionFailed(f"{type(error).__name__}: {error}") from None
         failures = []
         for org_id in self._org_ids:
             try:

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from exporter.platform_token import TokenFileError, read_token_file
+
 ENV_PREFIX = "EXPORTER_"
 # Read by `mm-analytics exporter` to find the file; not a setting itself.
 CONFIG_PATH_ENV = "EXPORTER_CONFIG"
@@ -56,6 +58,10 @@ class ExporterConfig:
     app_metrics: bool = True
     namespace_metrics: bool = True
     log_level: str = "INFO"
+    platform_token_file: Path | None = None
+    inventory_page_size: int | None = None
+    max_response_bytes: int = 8 * 2**20
+    auth_retry_interval: float = 60.0
 
     @property
     def listen_host(self) -> str:
@@ -190,6 +196,11 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "app_metrics": _boolean,
     "namespace_metrics": _boolean,
     "log_level": _log_level,
+    # Read at start (to fail early) and again whenever the platform refuses the token.
+    "platform_token_file": lambda value: Path(_text(value)),
+    "inventory_page_size": _integer(1, 200),
+    "max_response_bytes": _integer(1024, 2**30),
+    "auth_retry_interval": _positive,
 }
 REQUIRED = ("platform_url", "platform_token", "org_ids")
 assert set(PARSERS) == {field.name for field in fields(ExporterConfig)}
@@ -248,9 +259,11 @@ def build_config(raw: Mapping[str, tuple[Any, str]], problems: list[str]) -> Exp
             values[key] = PARSERS[key](value)
         except (ValueError, TypeError) as error:
             problems.append(f"{key} (from {origin}): {error}")
+    problems += _token_from_file(raw, values)
     for key in REQUIRED:
-        if key not in raw:
-            problems.append(f"{key} is required (config file key or {env_name(key)})")
+        if key not in raw and key not in values:
+            alternative = " or platform_token_file" if key == "platform_token" else ""
+            problems.append(f"{key} is required (config file key or {env_name(key)}{alternative})")
     defaults = ExporterConfig("http://unused", "unused", ("unused",))
     base = values.get("backoff_base", defaults.backoff_base)
     if values.get("backoff_max", defaults.backoff_max) < base:
@@ -258,6 +271,20 @@ def build_config(raw: Mapping[str, tuple[Any, str]], problems: list[str]) -> Exp
     if problems:
         raise ConfigError(problems)
     return ExporterConfig(**values)
+
+
+def _token_from_file(raw: Mapping[str, tuple[Any, str]], values: dict[str, Any]) -> list[str]:
+    """Fill `platform_token` from `platform_token_file`; the problems with doing so."""
+    path = values.get("platform_token_file")
+    if path is None:
+        return []
+    if "platform_token" in raw:
+        return ["platform_token and platform_token_file are both set; set only one"]
+    try:
+        values["platform_token"] = read_token_file(path)
+    except TokenFileError as error:
+        return [f"platform_token_file: {error}"]
+    return []
 
 
 def load_config(

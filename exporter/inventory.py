@@ -33,11 +33,13 @@ class InventoryCollection:
         org_ids: Sequence[str],
         concurrency: int = 8,
         clock: Callable[[], float] = time.time,
+        page_size: int | None = None,
     ) -> None:
         self._client = client
         self._org_ids = tuple(org_ids)
         self._concurrency = concurrency
         self._clock = clock
+        self._page_size = page_size
         self._snapshot = InventorySnapshot()
 
     @property
@@ -55,13 +57,14 @@ class InventoryCollection:
             walks: dict[WorkspaceKey, Future[WorkspaceInventory]] = {}
             for org_id in self._org_ids:
                 try:
-                    workspaces = list_workspaces(self._client, org_id)
+                    workspaces = list_workspaces(self._client, org_id, self._page_size)
                 except PlatformError as error:
+                    log.warning("org %s: workspaces list: %s: %s", org_id, _name(error), error)
                     failures.append(f"org {org_id}: workspaces list: {error}")
-                    for key, inventory in previous.workspaces.items():
-                        if key[0] == org_id:
-                            kept[key] = inventory
-                            stale.add(key)
+                    # The org's workspaces are unknown this pass: all keep their previous values.
+                    keys = [key for key in previous.workspaces if key[0] == org_id]
+                    kept.update((key, previous.workspaces[key]) for key in keys)
+                    stale.update(keys)
                     continue
                 for workspace_id in workspaces:
                     walks[(org_id, workspace_id)] = pool.submit(self._walk, org_id, workspace_id)
@@ -77,7 +80,8 @@ class InventoryCollection:
             raise CollectionFailed(_summary(failures))
 
     def _walk(self, org_id: str, workspace_id: str) -> WorkspaceInventory:
-        return summarize(walk_workspace(self._client, org_id, workspace_id, self._clock))
+        listing = walk_workspace(self._client, org_id, workspace_id, self._clock, self._page_size)
+        return summarize(listing)
 
     @staticmethod
     def _collect(
@@ -93,13 +97,17 @@ class InventoryCollection:
         except Cancelled:
             return "the exporter is stopping"
         except PlatformError as error:
-            log.warning("workspace %s/%s: %s: %s", *key, type(error).__name__, error)
-            return f"{type(error).__name__}: {error}"
+            log.warning("workspace %s/%s: %s: %s", *key, _name(error), error)
+            return f"{_name(error)}: {error}"
         except Exception as error:
             # A bug must not freeze every other workspace: keep this one's old values, loudly.
             log.exception("workspace %s/%s: unexpected failure", *key)
             return f"{type(error).__name__}: {error}"
         return None
+
+
+def _name(error: Exception) -> str:
+    return type(error).__name__
 
 
 def _summary(failures: list[str]) -> str:

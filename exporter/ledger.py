@@ -6,10 +6,16 @@ overlap window, so a record read twice is counted once. One poll's counts, high-
 seen ids are committed in ONE transaction (WAL, `synchronous=FULL`) before they are exposed, so
 a crash at any moment (kill -9 included) neither loses nor double-counts an execution, and the
 counts only ever grow.
+
+A ledger that cannot be written (read-only filesystem, full disk, no permission) still exposes
+its committed counts, read without changing anything on disk; every commit first retries
+opening it for writing and says why it cannot (`LedgerUnavailable`). A file that is not a ledger
+stops the start (`LedgerCorrupt`, see `exporter.ledger_file`).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections import Counter
@@ -18,33 +24,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from exporter.ledger_file import (
+    LedgerCorrupt,
+    LedgerError,
+    LedgerUnavailable,
+    corrupt,
+    describe,
+    is_corruption,
+    open_read_only,
+    open_writable,
+    unavailable,
+)
 from exporter.platform_api import ExecutionRecord
 
-SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE executions (
-    org_id TEXT NOT NULL, workspace_id TEXT NOT NULL,
-    total INTEGER NOT NULL CHECK (total >= 0), failed INTEGER NOT NULL CHECK (failed >= 0),
-    PRIMARY KEY (org_id, workspace_id)
-) WITHOUT ROWID;
-CREATE TABLE high_water (org_id TEXT PRIMARY KEY, micros INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE seen (
-    org_id TEXT NOT NULL, record_id TEXT NOT NULL, micros INTEGER NOT NULL,
-    PRIMARY KEY (org_id, record_id)
-) WITHOUT ROWID;
-CREATE INDEX seen_by_time ON seen (org_id, micros);
-"""
-TABLES = frozenset({"executions", "high_water", "seen"})
-# How long a write waits for a lock held by someone else before it counts as failed.
-BUSY_TIMEOUT_MS = 2000
-
-
-class LedgerError(Exception):
-    """The ledger cannot be opened, read or written; the message says why."""
-
-
-class LedgerCorrupt(LedgerError):
-    """The ledger file is not a ledger this exporter can trust; it is never reset silently."""
+__all__ = [
+    "CommitResult",
+    "Ledger",
+    "LedgerCorrupt",
+    "LedgerError",
+    "LedgerUnavailable",
+    "LedgerView",
+]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,39 +68,29 @@ class CommitResult:
     pruned: int
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    try:
-        connection = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
-        connection.execute("PRAGMA journal_mode=WAL").fetchone()
-        connection.execute("PRAGMA synchronous=FULL")
-        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    except sqlite3.DatabaseError as error:
-        raise LedgerCorrupt(f"ledger {path} is not a usable SQLite database: {error}") from None
-    return connection
+def _read_view(connection: sqlite3.Connection, version: int) -> LedgerView:
+    """Everything committed, as the database holds it (whoever committed it)."""
+    rows = connection.execute("SELECT org_id, workspace_id, total, failed FROM executions")
+    counts = {(org, ws): (int(total), int(failed)) for org, ws, total, failed in rows}
+    marks = connection.execute("SELECT org_id, micros FROM high_water")
+    return LedgerView(
+        MappingProxyType(counts),
+        MappingProxyType({org: int(micros) for org, micros in marks}),
+        version,
+    )
 
 
-def _check_or_create(connection: sqlite3.Connection, path: Path) -> None:
+def _read_only_view(path: Path) -> LedgerView:
+    """The committed state of a ledger that cannot be written (empty when there is none)."""
+    connection = open_read_only(path)
+    if connection is None:
+        return LedgerView()
     try:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        if version == 0 and not tables:
-            connection.executescript(
-                f"BEGIN; {SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
-            )
-            return
-        check = connection.execute("PRAGMA quick_check").fetchone()[0]
-    except sqlite3.DatabaseError as error:
-        raise LedgerCorrupt(f"ledger {path} cannot be read: {error}") from None
-    if check != "ok":
-        raise LedgerCorrupt(f"ledger {path} failed its integrity check: {check}")
-    if version != SCHEMA_VERSION or not tables >= TABLES:
-        raise LedgerCorrupt(
-            f"ledger {path} has schema version {version} and tables {sorted(tables)}; "
-            f"expected version {SCHEMA_VERSION} with {sorted(TABLES)} (move the file away "
-            "to start counting from scratch)"
-        )
+        return _read_view(connection, version=1)
+    except sqlite3.Error as error:
+        raise unavailable(path, "read", error) from None
+    finally:
+        connection.close()
 
 
 class Ledger:
@@ -107,36 +98,45 @@ class Ledger:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        if path.parent != Path():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection = _connect(path)
         self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
         try:
-            _check_or_create(self._connection, path)
-            self._view = self._read_view(version=1)
-        except BaseException:
-            self._connection.close()
-            raise
+            self._open(version=1)
+        except LedgerUnavailable as error:
+            log.warning("%s; serving the committed counts until it can be written", error)
+            self._view = _read_only_view(path)
 
     @property
     def view(self) -> LedgerView:
         """The committed state; replaced as a whole by every commit."""
         return self._view
 
-    def _read_view(self, version: int) -> LedgerView:
+    def _open(self, version: int) -> None:
+        connection = open_writable(self.path)
         try:
-            rows = self._connection.execute(
-                "SELECT org_id, workspace_id, total, failed FROM executions"
-            ).fetchall()
-            marks = self._connection.execute("SELECT org_id, micros FROM high_water").fetchall()
-        except sqlite3.DatabaseError as error:
-            raise LedgerCorrupt(f"ledger {self.path} cannot be read: {error}") from None
-        counts = {(org, ws): (int(total), int(failed)) for org, ws, total, failed in rows}
-        return LedgerView(
-            MappingProxyType(counts),
-            MappingProxyType({org: int(micros) for org, micros in marks}),
-            version,
-        )
+            view = _read_view(connection, version)
+        except sqlite3.Error as error:
+            connection.close()
+            raise self._failure("read", error) from None
+        self._connection, self._view = connection, view
+
+    def _failure(self, action: str, error: sqlite3.Error) -> LedgerError:
+        if is_corruption(error):
+            return corrupt(self.path, f"cannot be {action}: {describe(error)}")
+        return unavailable(self.path, action, error)
+
+    def _writable(self) -> sqlite3.Connection:
+        """The read-write connection, opened now if the ledger could not be written before."""
+        if self._connection is None:
+            self._open(version=self._view.version + 1)
+            log.info("ledger %s can be written again", self.path)
+        assert self._connection is not None
+        return self._connection
+
+    def ensure_writable(self) -> None:
+        """Return when a commit can be attempted; LedgerError says why not."""
+        with self._lock:
+            self._writable()
 
     def commit(
         self,
@@ -147,17 +147,22 @@ class Ledger:
     ) -> CommitResult:
         """Count unseen records, move the high-water mark, forget old ids: all atomically."""
         with self._lock:
+            connection = self._writable()
             try:
-                result, added = self._write(org_id, records, high_water, prune_before)
+                result, view = self._write(connection, org_id, records, high_water, prune_before)
             except sqlite3.Error as error:
-                raise LedgerError(f"ledger {self.path} cannot be written: {error}") from None
-            self._view = _apply(self._view, org_id, added, high_water)
+                raise self._failure("written", error) from None
+            self._view = view
             return result
 
     def _write(
-        self, org_id: str, records: Sequence[ExecutionRecord], high_water: int, prune_before: int
-    ) -> tuple[CommitResult, Counter[tuple[str, bool]]]:
-        connection = self._connection
+        self,
+        connection: sqlite3.Connection,
+        org_id: str,
+        records: Sequence[ExecutionRecord],
+        high_water: int,
+        prune_before: int,
+    ) -> tuple[CommitResult, LedgerView]:
         added: Counter[tuple[str, bool]] = Counter()
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -177,18 +182,23 @@ class Ledger:
             pruned = connection.execute(
                 "DELETE FROM seen WHERE org_id = ? AND micros < ?", (org_id, prune_before)
             ).rowcount
+            # Read back inside the transaction: the view is exactly what is committed, even
+            # when another process shares the file (an overlapping restart).
+            view = _read_view(connection, self._view.version + 1)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
         counted = sum(added.values())
-        return CommitResult(counted, len(records) - counted, pruned), added
+        return CommitResult(counted, len(records) - counted, pruned), view
 
     def close(self) -> None:
         """Close the database (every commit is already durable)."""
         with self._lock:
-            self._connection.close()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
 
 def _add_counts(
@@ -202,16 +212,3 @@ def _add_counts(
             "total = total + excluded.total, failed = failed + excluded.failed",
             (org_id, workspace, total, added[(workspace, True)]),
         )
-
-
-def _apply(
-    view: LedgerView, org_id: str, added: Counter[tuple[str, bool]], high_water: int
-) -> LedgerView:
-    """The view after a commit, without reading the database again."""
-    counts = dict(view.counts)
-    for (workspace, failed), number in added.items():
-        total, failures = counts.get((org_id, workspace), (0, 0))
-        counts[(org_id, workspace)] = (total + number, failures + (number if failed else 0))
-    marks = dict(view.high_water)
-    marks[org_id] = max(marks.get(org_id, high_water), high_water)
-    return LedgerView(MappingProxyType(counts), MappingProxyType(marks), view.version + 1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -33,9 +32,10 @@ from exporter.platform_errors import (
     PlatformHTTPError,
     PlatformTimeout,
     PlatformUnavailable,
+    ResponseTooLarge,
     ServerError,
 )
-from exporter.platform_lists import ListCheck, Page
+from exporter.platform_lists import ListCheck, Page, parse_items, read_page
 from exporter.platform_token import ServiceToken
 from exporter.throttle import Throttle, ThrottleCancelled
 
@@ -89,22 +89,6 @@ class RequestCounter:
             return dict(self._counts)
 
 
-def _retry_after(answer: Answer) -> float | None:
-    """Seconds the platform asks to wait, from `details.retry_after` or `Retry-After`."""
-    body = answer.json()
-    details = body.get(api.ERROR_DETAILS_KEY) if isinstance(body, dict) else None
-    candidates = [details.get(api.RETRY_AFTER_DETAIL) if isinstance(details, dict) else None]
-    candidates.append(answer.headers.get("Retry-After"))
-    for value in candidates:
-        try:
-            seconds = float(value) if value is not None else None
-        except (TypeError, ValueError):
-            continue  # an HTTP-date Retry-After; the details field is preferred anyway
-        if seconds is not None and seconds >= 0:
-            return seconds
-    return None
-
-
 class PlatformClient:
     """Reads lists from the platform on an injected `requests.Session`."""
 
@@ -119,10 +103,16 @@ class PlatformClient:
     ) -> None:
         self.base_url = target.base_url.rstrip("/")
         self.counter = counter or RequestCounter()
-        self._headers = {"Authorization": f"Bearer {target.token}", "Accept": "application/json"}
         self._session = session
         self._policy = policy or RequestPolicy()
         self._throttle = throttle or Throttle()
+        self._clock = self._throttle.clock  # one clock for every wait and deadline
+        self._token = ServiceToken(
+            target.token,
+            target.token_file,
+            retry_interval=self._policy.auth_retry_interval,
+            clock=self._clock,
+        )
 
     def get(self, endpoint: api.Endpoint, path: str, params: Params) -> Any:
         """GET one path with retries; the decoded JSON body of a 2xx answer."""
@@ -131,71 +121,88 @@ class PlatformClient:
         for attempt in range(self._policy.max_retries + 1):
             if delay > 0:
                 self._pause(delay)
-            response = self._attempt(endpoint, path, params)
-            if isinstance(response, PlatformError):
-                failure = response
+            answer = self._send(endpoint, path, params)
+            if isinstance(answer, PlatformError):
+                failure = answer
                 delay = self._policy.backoff(attempt, self._throttle.rng)
                 continue
-            status = response.status_code
-            if status == 429 or status >= 500:
-                failure = self._error(response, path)
-                requested = _retry_after(response, _json(response))
+            if answer.status == 429 or answer.status >= 500:
+                failure = self._error(answer, path)
                 # After a 429 the shared throttle does the waiting.
                 backoff = self._policy.backoff(attempt, self._throttle.rng)
-                delay = 0.0 if status == 429 else requested or backoff
+                delay = 0.0 if answer.status == 429 else answer.retry_after() or backoff
                 continue
-            if status >= 400:
-                raise self._error(response, path)
-            return self._decode(response, path)
+            if answer.status >= 400:
+                raise self._error(answer, path)
+            return _decode(answer, path)
         raise failure
 
+    def _send(self, endpoint: api.Endpoint, path: str, params: Params) -> Answer | PlatformError:
+        """One attempt with the current token; once more at once if a refused token was renewed."""
+        token = self._token.current(path)
+        answer = self._attempt(endpoint, path, params, token)
+        if isinstance(answer, Answer) and answer.status == 401:
+            if self._token.refused(token, path):
+                answer = self._attempt(endpoint, path, params, self._token.current(path))
+        elif isinstance(answer, Answer) and answer.status < 400:
+            self._token.accepted(token)
+        return answer
+
     def _attempt(
-        self, endpoint: api.Endpoint, path: str, params: Params
-    ) -> requests.Response | PlatformError:
-        """One HTTP request through the throttle: the response, or why there was none."""
+        self, endpoint: api.Endpoint, path: str, params: Params, token: str
+    ) -> Answer | PlatformError:
+        """One HTTP request through the throttle: the whole answer, or why there was none."""
         try:
             probe = self._throttle.acquire()
         except ThrottleCancelled:
             raise Cancelled("the exporter is stopping") from None
         try:
-            timeout = self._policy.timeout
-            response = self._session.get(
-                self.base_url + path, params=params, headers=self._headers, timeout=timeout
-            )
-        except requests.RequestException as error:
+            answer = self._exchange(path, params, token)
+        except (PlatformTimeout, PlatformUnavailable) as error:
             self.counter.add(endpoint.template, "error")
             self._throttle.release(probe, None)
-            if isinstance(error, requests.Timeout):
-                return PlatformTimeout(f"{path}: no answer within {timeout} s ({error})")
-            return PlatformUnavailable(f"{path}: {error}")
+            return error
+        except ResponseTooLarge as error:
+            self.counter.add(endpoint.template, str(error.status))
+            self._throttle.release(probe, None)
+            raise
         except BaseException:
             self._throttle.release(probe, None)  # a probe that never reports would stall everyone
             raise
-        self.counter.add(endpoint.template, str(response.status_code))
-        self._throttle.release(probe, self._refusal_wait(response))
-        return response
+        self.counter.add(endpoint.template, str(answer.status))
+        self._throttle.release(probe, self._refusal_wait(answer))
+        return answer
 
-    def _refusal_wait(self, response: requests.Response) -> float | None:
+    def _exchange(self, path: str, params: Params, token: str) -> Answer:
+        """Request and read the whole answer before the deadline, within the size cap."""
+        timeout = self._policy.timeout
+        deadline = self._clock() + timeout
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        try:
+            response = self._session.get(
+                self.base_url + path, params=params, headers=headers, timeout=timeout, stream=True
+            )
+        except requests.Timeout as error:
+            raise PlatformTimeout(f"{path}: no answer within {timeout} s ({error})") from None
+        except requests.RequestException as error:
+            raise PlatformUnavailable(f"{path}: {error}") from None
+        with response:
+            return read_answer(
+                response, path, self._policy.max_response_bytes, deadline, self._clock
+            )
+
+    def _refusal_wait(self, answer: Answer) -> float | None:
         """How long a 429 holds every request back; None for any other answer."""
-        if response.status_code != 429:
+        if answer.status != 429:
             return None
-        wait = _retry_after(response, _json(response))
+        wait = answer.retry_after()
         return self._policy.backoff(0, self._throttle.rng) if wait is None else wait
 
     @staticmethod
-    def _error(response: requests.Response, path: str) -> PlatformHTTPError:
-        status = response.status_code
+    def _error(answer: Answer, path: str) -> PlatformHTTPError:
+        status = answer.status
         error_class = STATUS_ERRORS.get(status, ServerError if status >= 500 else PlatformHTTPError)
-        return error_class(status, path, _json(response))
-
-    @staticmethod
-    def _decode(response: requests.Response, path: str) -> Any:
-        body = _json(response)
-        if body is None:
-            raise MalformedResponse(
-                f"{path} answered {response.status_code} with a body that is not JSON"
-            )
-        return body
+        return error_class(status, path, answer.json())
 
     def _pause(self, seconds: float) -> None:
         try:
@@ -212,30 +219,34 @@ class PlatformClient:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Page:
-        """One page of a list (the maximum limit unless told otherwise)."""
+        """One page of a list, unchecked (the maximum limit unless told otherwise)."""
         query = dict(params or {})
         query[api.LIMIT_PARAM] = str(limit or endpoint.max_limit)
         if cursor is not None:
             query[api.CURSOR_PARAM] = cursor
         path = endpoint.path(**ids)
-        return _page(self.get(endpoint, path, query), endpoint, path)
+        return read_page(self.get(endpoint, path, query), endpoint, path)
 
     def pages(
-        self, endpoint: api.Endpoint, ids: Params, params: Params | None = None
+        self,
+        endpoint: api.Endpoint,
+        ids: Params,
+        params: Params | None = None,
+        *,
+        limit: int | None = None,
     ) -> Iterator[Page]:
-        """Every page of a list at the maximum limit, bounded against a cursor that never ends."""
+        """Every page of a list, items seen before removed, checked by `ListCheck`; at `limit`
+        items a page (at most the list's maximum, which is the default)."""
+        size = min(limit or endpoint.max_limit, endpoint.max_limit)
+        check = ListCheck(endpoint, endpoint.path(**ids), size, self._policy.max_pages)
         cursor: str | None = None
-        seen: set[str] = set()
-        for _ in range(self._policy.max_pages):
-            page = self.page(endpoint, ids, params, cursor=cursor)
-            yield page
+        while True:
+            page = self.page(endpoint, ids, params, limit=size, cursor=cursor)
+            yield check.admit(page)
             if not page.has_more:
+                check.finish()
                 return
-            cursor = page.next_cursor
-            if cursor is None or cursor in seen:
-                raise PagingError(f"{endpoint.template}: cursor {cursor!r} does not advance")
-            seen.add(cursor)
-        raise PagingError(f"{endpoint.template}: more than {self._policy.max_pages} pages")
+            cursor = check.next_cursor(page)
 
     def records(
         self,
@@ -243,44 +254,36 @@ class PlatformClient:
         ids: Params,
         parse: Callable[[Any], T],
         params: Params | None = None,
+        *,
+        limit: int | None = None,
     ) -> list[T]:
-        """Every item of a list, each read by `parse` (see `platform_api`)."""
+        """Every distinct item of a checked list, each read by `parse` (see `platform_api`)."""
         records: list[T] = []
-        for page in self.pages(endpoint, ids, params):
+        for page in self.pages(endpoint, ids, params, limit=limit):
             records.extend(parse_items(page.items, parse, endpoint))
         return records
 
+    def count_items(
+        self,
+        endpoint: api.Endpoint,
+        ids: Params,
+        params: Params | None = None,
+        *,
+        limit: int | None = None,
+    ) -> int:
+        """The number of distinct items of a checked list (one request when it fits a page)."""
+        return sum(len(page.items) for page in self.pages(endpoint, ids, params, limit=limit))
+
     def count(self, endpoint: api.Endpoint, ids: Params, params: Params | None = None) -> int:
-        """The length of a list in one request: `total` of a page of one."""
+        """The `total` of a page of one: one request, but unverifiable, so an estimate only."""
         return self.page(endpoint, ids, params, limit=1).total
 
 
-def parse_items(items: list[Any], parse: Callable[[Any], T], endpoint: api.Endpoint) -> list[T]:
-    """Items read by `parse`; a bad item makes the whole answer malformed."""
-    try:
-        return [parse(item) for item in items]
-    except api.RecordError as error:
-        raise MalformedResponse(f"{endpoint.template}: {error}") from None
-
-
-def _page(body: Any, endpoint: api.Endpoint, path: str) -> Page:
-    """The list envelope of a body, checked."""
-    if not isinstance(body, dict):
-        raise MalformedResponse(f"{path}: the body is not a JSON object")
-    items = body.get(endpoint.items_key)
-    total = body.get(api.TOTAL_KEY)
-    has_more = body.get(api.HAS_MORE_KEY)
-    cursor = body.get(api.NEXT_CURSOR_KEY)
-    problems = []
-    if not isinstance(items, list):
-        problems.append(f"no {endpoint.items_key!r} list")
-    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
-        problems.append(f"{api.TOTAL_KEY!r} is {total!r}")
-    if not isinstance(has_more, bool):
-        problems.append(f"{api.HAS_MORE_KEY!r} is {has_more!r}")
-    if cursor is not None and not isinstance(cursor, str):
-        problems.append(f"{api.NEXT_CURSOR_KEY!r} is {cursor!r}")
-    if problems:
-        raise MalformedResponse(f"{path}: " + "; ".join(problems))
-    assert isinstance(items, list) and isinstance(total, int) and isinstance(has_more, bool)
-    return Page(items, total, has_more, cursor)
+def _decode(answer: Answer, path: str) -> Any:
+    """The JSON body of a successful answer; MalformedResponse saying what came instead."""
+    body = answer.json()
+    if body is None:
+        raise MalformedResponse(
+            f"{path} answered {answer.status} with a body that is not JSON: {answer.describe()}"
+        )
+    return body

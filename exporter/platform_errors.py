@@ -4,7 +4,7 @@ Exceptions (catch `PlatformError` for all of them):
 
     PlatformError               any failure to get usable data from the platform
     ├── PlatformUnavailable     no HTTP answer after every retry (connection refused, reset, ...)
-    │   └── PlatformTimeout     ... because the platform did not answer in time
+    │   └── PlatformTimeout     ... because the whole answer, body included, was not in on time
     ├── PlatformHTTPError       an error status; `.status`, `.error`, `.details`
     │   ├── AuthenticationFailed  401 (not retried; the token file, if any, is re-read first)
     │   │   └── TokenHeldBack     not sent: the token was refused and has not changed since
@@ -35,7 +35,7 @@ class PlatformUnavailable(PlatformError):
 
 
 class PlatformTimeout(PlatformUnavailable):
-    """The platform did not answer within the timeout, after every retry."""
+    """The whole answer (body included) did not arrive within the timeout, after every retry."""
 
 
 class PlatformHTTPError(PlatformError):
@@ -89,6 +89,10 @@ class MalformedResponse(PlatformError):
 
 class ResponseTooLarge(MalformedResponse):
     """A body over the size cap, or a page with more items than the limit asked for."""
+
+    def __init__(self, message: str, status: int = 200) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class PagingError(PlatformError):

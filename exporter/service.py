@@ -65,7 +65,9 @@ class ExporterService:
         self.session = session or platform_session(config.concurrency, config.platform_url)
         self.requests = RequestCounter()
         client = self._platform_client()
-        self.inventory = InventoryCollection(client, config.org_ids, config.concurrency, clock)
+        self.inventory = InventoryCollection(
+            client, config.org_ids, config.concurrency, clock, config.inventory_page_size
+        )
         settings = ActivitySettings.from_seconds(
             config.activity_lag,
             config.activity_overlap,
@@ -93,10 +95,15 @@ class ExporterService:
     def _platform_client(self) -> PlatformClient:
         config = self.config
         return PlatformClient(
-            PlatformTarget(config.platform_url, config.platform_token),
+            PlatformTarget(config.platform_url, config.platform_token, config.platform_token_file),
             self.session,
             RequestPolicy(
-                config.request_timeout, config.max_retries, config.backoff_base, config.backoff_max
+                config.request_timeout,
+                config.max_retries,
+                config.backoff_base,
+                config.backoff_max,
+                max_response_bytes=config.max_response_bytes,
+                auth_retry_interval=config.auth_retry_interval,
             ),
             counter=self.requests,
             throttle=Throttle(self.stopping),  # stopping the service abandons every wait

@@ -40,6 +40,11 @@ class Throttle:
         self._probing = False
 
     @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock every wait is measured on."""
+        return self._clock
+
+    @property
     def throttled(self) -> bool:
         """Whether the platform has refused a request and no probe has got through since."""
         return self._throttled
