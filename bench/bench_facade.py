@@ -38,6 +38,7 @@ from facade import FacadeConfig, create_app, promql
 from facade.buckets import daily, reads
 from facade.credentials import JwtSettings
 from facade.tokens import mint_token, permissions_for
+from tests.support import loopback
 from tests.support.facade_http import RecordingSession
 from tests.support.facade_live import LiveStack
 from tests.support.history import END
@@ -108,13 +109,8 @@ def facade_http(prometheus_url: str, session: requests.Session) -> Iterator[str]
     """The façade, clock pinned to the history's end, on a loopback port."""
     config = FacadeConfig(prometheus_url=prometheus_url, jwt=JwtSettings(("HS256",), secret=SECRET))
     app = create_app(config, clock=lambda: END, session=session)
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with loopback.serving(make_server("127.0.0.1", free_port(), app, threaded=True)) as url:
+        yield url
 
 
 def get(client: requests.Session, url: str, params: Params) -> Callable[[], object]:

@@ -4,10 +4,11 @@ endlessly or a few bytes at a time: what the sandbox (which always announces a l
 from __future__ import annotations
 
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from tests.support import loopback
 
 ENVELOPE = b'{"total": 0, "has_more": false, "next_cursor": null, "workspaces": []}'
 
@@ -58,11 +59,5 @@ def serve(stream: Stream) -> Iterator[str]:
     """Serve `stream` on a free loopback port; yields the base URL, stops afterwards."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.stream = stream
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with loopback.serving(server) as url:
+        yield url

@@ -4,7 +4,6 @@ Prometheus, and a test client that checks every answer against OpenAPI."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from referencing.jsonschema import DRAFT202012
 from werkzeug.test import TestResponse
 
 from exporter.stack import free_port
+from tests.support import loopback
 
 
 class RecordingSession(requests.Session):
@@ -42,13 +42,8 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """Run `handler` on a free loopback port; yields the base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     server.daemon_threads = False  # server_close() waits for handlers still running
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback.serving(server) as url:
+        yield url
 
 
 def stalling_proxy(
