@@ -173,19 +173,21 @@ def exporter_figures(url: str, process: ManagedProcess, truth: dict[str, Any]) -
     print(f"exporter peak RSS             {peak_rss_mib(process.pid):.1f} MiB")
 
 
-def render_figures(url: str, truth: dict[str, Any], org_ids: list[str]) -> None:
-    client = PlatformClient(PlatformTarget(url, TOKEN), requests.Session())
-    inventory = InventoryCollection(client, org_ids)
-    inventory.run()
-    snapshot: InventorySnapshot = inventory.snapshot
+def render_sources(snapshot: InventorySnapshot, org_ids: list[str]) -> MetricSources:
+    """What the collectors read: `snapshot` and a ledger with counts for its workspaces."""
     ledger = LedgerView({key: (100, 3) for key in snapshot.workspaces}, {}, 1)
-    sources = MetricSources(
+    return MetricSources(
         snapshot=lambda: snapshot,
         ledger=lambda: ledger,
         status=RunStatus(),
         requests=RequestCounter(),
         org_ids=tuple(org_ids),
     )
+
+
+def render_row(snapshot: InventorySnapshot, org_ids: list[str]) -> None:
+    """One line of the render table: samples, baseline, cached render cold and warm."""
+    sources = render_sources(snapshot, org_ids)
     registry = build_registry(sources)
     renderer = MetricsRenderer(sources)
     body = generate_latest(registry)
@@ -194,13 +196,25 @@ def render_figures(url: str, truth: dict[str, Any], org_ids: list[str]) -> None:
     baseline = best_of(3, lambda: generate_latest(registry))
     cold = best_of(3, lambda: MetricsRenderer(sources).render())
     warm = best_of(20, renderer.render)
-    print(f"samples per scrape            {samples}  ({len(body) / 2**20:.1f} MiB)")
     print(
-        f"generate_latest (baseline)    {baseline * 1000:.1f} ms  "
-        f"({baseline / samples * 1e6:.2f} µs/sample)"
+        f"{len(snapshot.workspaces):>10} {samples:>8} {baseline * 1000:>14.1f} "
+        f"{baseline / samples * 1e6:>10.2f} {cold * 1000:>11.1f} {warm * 1000:>11.2f} "
+        f"{baseline / warm:>8.0f}x"
     )
-    print(f"cached render, new snapshot   {cold * 1000:.1f} ms")
-    print(f"cached render, per scrape     {warm * 1000:.2f} ms  (ratio {baseline / warm:.0f}x)")
+
+
+def render_figures(url: str, org_ids: list[str]) -> None:
+    """/metrics render time against sample count, next to `generate_latest`, same families."""
+    client = PlatformClient(PlatformTarget(url, TOKEN), requests.Session())
+    inventory = InventoryCollection(client, org_ids)
+    inventory.run()
+    everything = list(inventory.snapshot.workspaces.values())
+    print(
+        "\nworkspaces  samples  generate_latest  µs/sample  cached new  cached hit    ratio"
+        "\n                                  ms                     ms          ms"
+    )
+    for count in (10, 100, len(everything)):
+        render_row(InventorySnapshot.build(everything[:count]), org_ids)
 
 
 def main() -> int:
@@ -220,7 +234,7 @@ def main() -> int:
             exporter, exporter_url = start_exporter(workdir, url, org_ids)
             exporter_figures(exporter_url, exporter, truth)
             exporter.stop()
-            render_figures(url, truth, org_ids)
+            render_figures(url, org_ids)
         finally:
             if exporter is not None:
                 exporter.stop()

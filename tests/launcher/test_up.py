@@ -189,3 +189,20 @@ def test_children_stop_even_when_the_launcher_is_killed(tmp_path: Path) -> None:
             launcher.stdout.close()
     _, alive = psutil.wait_procs(children, timeout=20)
     assert alive == []
+
+
+def test_a_missing_prometheus_is_named_with_its_package(tmp_path: Path) -> None:
+    empty_path = tmp_path / "bin"
+    empty_path.mkdir()
+    result = subprocess.run(
+        python_command("up", f"--state-dir={tmp_path / 'state'}"),
+        env={"PATH": str(empty_path)},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "prometheus is not installed" in result.stderr
+    assert "apt-get install -y prometheus" in result.stderr
+    assert not (tmp_path / "state" / "logs").exists()  # nothing was started
