@@ -54,11 +54,19 @@ class ActivityWriter:
                 stamp = item_timestamp(from_micros(now_us), zulu=seq % 2 == 0)
                 rows.append(
                     (
-                        seq, activity_id(seq), now_us, stamp, event.org_id, event.workspace_id,
-                        event.app_id, event.execution_id, int(event.success), event.status_code,
+                        seq,
+                        activity_id(seq),
+                        now_us,
+                        stamp,
+                        event.org_id,
+                        event.workspace_id,
+                        event.app_id,
+                        event.execution_id,
+                        int(event.success),
+                        event.status_code,
                         event.duration_ms,
                     )
-                )  # fmt: skip
+                )
             connection.execute("BEGIN IMMEDIATE")
             try:
                 connection.executemany(

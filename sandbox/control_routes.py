@@ -122,9 +122,16 @@ def executions() -> Response:
     failed = order.count if order.failed is True else int(order.failed)
     if not 0 <= failed <= order.count:
         raise QueryValidationError(
-            [{"loc": ["body", "failed"], "msg": f"Input should be between 0 and {order.count}",
-              "type": "value_error", "input": order.failed, "ctx": {}}]
-        )  # fmt: skip
+            [
+                {
+                    "loc": ["body", "failed"],
+                    "msg": f"Input should be between 0 and {order.count}",
+                    "type": "value_error",
+                    "input": order.failed,
+                    "ctx": {},
+                }
+            ]
+        )
     db = connection()
     target = next((t for t in load_targets(db) if t.workspace_id == order.workspace_id), None)
     if target is None:

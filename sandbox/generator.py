@@ -17,27 +17,51 @@ from sandbox.timefmt import item_timestamp
 COLUMNS: dict[str, tuple[str, ...]] = {
     "orgs": ("org_id", "name", "created_at"),
     "workspaces": (
-        "workspace_id", "org_id", "name", "description", "is_active", "region", "created_at",
+        "workspace_id",
+        "org_id",
+        "name",
+        "description",
+        "is_active",
+        "region",
+        "created_at",
     ),
     "apps": ("app_id", "workspace_id", "name", "total_releases", "active_release_id", "created_at"),
     "releases": ("release_id", "app_id", "workspace_id", "version", "status", "created_at"),
     "namespaces": ("namespace_id", "app_id", "workspace_id", "name", "status", "created_at"),
     "threads": ("thread_id", "namespace_id", "workspace_id", "title", "status", "created_at"),
     "sources": (
-        "source_id", "workspace_id", "namespace_id", "source_scope", "source_type", "name",
-        "processing_status", "is_indexed", "total_chunks", "total_tokens", "size_bytes",
+        "source_id",
+        "workspace_id",
+        "namespace_id",
+        "source_scope",
+        "source_type",
+        "name",
+        "processing_status",
+        "is_indexed",
+        "total_chunks",
+        "total_tokens",
+        "size_bytes",
         "created_at",
     ),
     "augmentations": ("id", "workspace_id", "app_id", "name", "augmentation_type", "created_at"),
     "endpoints": ("endpoint_id", "app_id", "workspace_id", "path", "method", "created_at"),
     "actions": (
-        "action_id", "app_id", "workspace_id", "name", "action_type", "schedule_type",
-        "is_enabled", "total_runs", "successful_runs", "failed_runs", "created_at",
+        "action_id",
+        "app_id",
+        "workspace_id",
+        "name",
+        "action_type",
+        "schedule_type",
+        "is_enabled",
+        "total_runs",
+        "successful_runs",
+        "failed_runs",
+        "created_at",
     ),
     "secrets": ("secret_id", "workspace_id", "name", "secret_type", "is_active", "created_at"),
     "entitlements": ("entitlement_id", "workspace_id", "logical_model_id", "enabled", "created_at"),
     "meta": ("key", "value"),
-}  # fmt: skip
+}
 
 SOURCE_TYPES = ("pdf", "docx", "txt", "md", "csv", "json", "image")
 SOURCE_STATUSES = ("created", "processing", "completed", "failed")
@@ -148,11 +172,19 @@ class PlatformGenerator:
         failed = self.rng.randint(0, total // 5)
         self.rows["actions"].append(
             (
-                self._new_id("action"), app, ws, f"{self._word()} job",
-                self.rng.choice(ACTION_TYPES), self.rng.choice(SCHEDULE_TYPES),
-                int(self.rng.random() < 0.7), total, total - failed, failed, self._time(),
+                self._new_id("action"),
+                app,
+                ws,
+                f"{self._word()} job",
+                self.rng.choice(ACTION_TYPES),
+                self.rng.choice(SCHEDULE_TYPES),
+                int(self.rng.random() < 0.7),
+                total,
+                total - failed,
+                failed,
+                self._time(),
             )
-        )  # fmt: skip
+        )
 
     def _namespace(self, ws: str, app: str) -> str:
         ns = self._new_id("ns")
@@ -175,11 +207,20 @@ class PlatformGenerator:
         size = None if self.rng.random() < 0.1 else self.rng.randint(1_000, 50_000_000)
         self.rows["sources"].append(
             (
-                self._new_id("src"), ws, ns, "namespace" if ns else "workspace", kind,
-                f"{self._word()}.{kind}", status, int(indexed), total_chunks, tokens, size,
+                self._new_id("src"),
+                ws,
+                ns,
+                "namespace" if ns else "workspace",
+                kind,
+                f"{self._word()}.{kind}",
+                status,
+                int(indexed),
+                total_chunks,
+                tokens,
+                size,
                 self._time(),
             )
-        )  # fmt: skip
+        )
 
     def _secret(self, ws: str) -> None:
         kind = self.rng.choice(SECRET_TYPES)

@@ -39,13 +39,22 @@ def prepare_database(config: SandboxConfig) -> int:
             clear_data(db)
         if is_seeded(db):
             meta = read_meta(db)
-            log.info("continuing %s (seed %s, %s org(s) x %s workspace(s))", config.db,
-                     meta.get("seed"), meta.get("orgs"), meta.get("workspaces"))  # fmt: skip
+            log.info(
+                "continuing %s (seed %s, %s org(s) x %s workspace(s))",
+                config.db,
+                meta.get("seed"),
+                meta.get("orgs"),
+                meta.get("workspaces"),
+            )
         else:
             started = time.monotonic()
             seed_database(db, config.seed, config.orgs, config.workspaces)
-            log.info("seeded %s org(s) x %s workspace(s) in %.2f s", config.orgs,
-                     config.workspaces, time.monotonic() - started)  # fmt: skip
+            log.info(
+                "seeded %s org(s) x %s workspace(s) in %.2f s",
+                config.orgs,
+                config.workspaces,
+                time.monotonic() - started,
+            )
         return int(db.execute("SELECT count(*) FROM activity").fetchone()[0])
     finally:
         db.close()
@@ -93,8 +102,12 @@ def serve(config: SandboxConfig) -> None:
     server = make_server(config.host, config.port, create_app(sandbox_state), threaded=True)
     _stop_on_signals(server)
     sandbox_state.stream.start()
-    log.info("sandbox platform on http://%s:%s (stream %s)", config.host, server.port,
-             "running" if config.stream else "paused")  # fmt: skip
+    log.info(
+        "sandbox platform on http://%s:%s (stream %s)",
+        config.host,
+        server.port,
+        "running" if config.stream else "paused",
+    )
     try:
         server.serve_forever()
     finally:

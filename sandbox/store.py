@@ -32,64 +32,106 @@ def _ids_of(table: str, column: str) -> str:
 
 
 WORKSPACES = Listing(
-    "workspaces", "workspaces",
+    "workspaces",
+    "workspaces",
     ("workspace_id", "org_id", "name", "description", "is_active", "region", "created_at"),
     booleans=frozenset({"is_active"}),
-)  # fmt: skip
+)
 APPS = Listing(
-    "apps", "apps",
+    "apps",
+    "apps",
     ("app_id", "workspace_id", "name", "total_releases", "active_release_id", "created_at"),
-)  # fmt: skip
+)
 RELEASES = Listing(
     "releases", "releases", ("release_id", "app_id", "version", "status", "created_at")
 )
 NAMESPACES = Listing(
-    "namespaces", "namespaces",
+    "namespaces",
+    "namespaces",
     ("namespace_id", "app_id", "workspace_id", "name", "status", "created_at"),
-    json_columns={"thread_ids": _ids_of("threads", "thread_id"),
-                  "source_ids": _ids_of("sources", "source_id")},
-)  # fmt: skip
+    json_columns={
+        "thread_ids": _ids_of("threads", "thread_id"),
+        "source_ids": _ids_of("sources", "source_id"),
+    },
+)
 THREADS = Listing(
     "threads", "threads", ("thread_id", "namespace_id", "title", "status", "created_at")
 )
 SOURCES = Listing(
-    "sources", "sources",
-    ("source_id", "workspace_id", "namespace_id", "source_scope", "source_type", "name",
-     "processing_status", "is_indexed", "total_chunks", "total_tokens", "size_bytes",
-     "created_at"),
+    "sources",
+    "sources",
+    (
+        "source_id",
+        "workspace_id",
+        "namespace_id",
+        "source_scope",
+        "source_type",
+        "name",
+        "processing_status",
+        "is_indexed",
+        "total_chunks",
+        "total_tokens",
+        "size_bytes",
+        "created_at",
+    ),
     booleans=frozenset({"is_indexed"}),
     optional=frozenset({"total_tokens", "size_bytes"}),
-)  # fmt: skip
+)
 AUGMENTATIONS = Listing(
-    "augmentations", "augmentations",
+    "augmentations",
+    "augmentations",
     ("id", "workspace_id", "app_id", "name", "augmentation_type", "created_at"),
-)  # fmt: skip
+)
 ENDPOINTS = Listing(
-    "endpoints", "endpoints", ("endpoint_id", "app_id", "workspace_id", "path", "method",
-                               "created_at"),
-)  # fmt: skip
+    "endpoints",
+    "endpoints",
+    ("endpoint_id", "app_id", "workspace_id", "path", "method", "created_at"),
+)
 ACTIONS = Listing(
-    "actions", "actions",
-    ("action_id", "app_id", "workspace_id", "name", "action_type", "schedule_type",
-     "is_enabled", "total_runs", "successful_runs", "failed_runs", "created_at"),
+    "actions",
+    "actions",
+    (
+        "action_id",
+        "app_id",
+        "workspace_id",
+        "name",
+        "action_type",
+        "schedule_type",
+        "is_enabled",
+        "total_runs",
+        "successful_runs",
+        "failed_runs",
+        "created_at",
+    ),
     booleans=frozenset({"is_enabled"}),
-)  # fmt: skip
+)
 SECRETS = Listing(
-    "secrets", "secrets", ("secret_id", "workspace_id", "name", "secret_type", "is_active",
-                           "created_at"),
+    "secrets",
+    "secrets",
+    ("secret_id", "workspace_id", "name", "secret_type", "is_active", "created_at"),
     booleans=frozenset({"is_active"}),
-)  # fmt: skip
+)
 ENTITLEMENTS = Listing(
-    "entitlements", "entitlements",
+    "entitlements",
+    "entitlements",
     ("entitlement_id", "workspace_id", "logical_model_id", "enabled", "created_at"),
     booleans=frozenset({"enabled"}),
-)  # fmt: skip
+)
 ACTIVITY = Listing(
-    "activity", "activities",
-    ("id", "timestamp", "workspace_id", "app_id", "execution_id", "success", "status_code",
-     "duration_ms"),
+    "activity",
+    "activities",
+    (
+        "id",
+        "timestamp",
+        "workspace_id",
+        "app_id",
+        "execution_id",
+        "success",
+        "status_code",
+        "duration_ms",
+    ),
     booleans=frozenset({"success"}),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)

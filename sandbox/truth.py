@@ -19,23 +19,45 @@ def _empty_workspace(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "info": {"name": row["name"], "is_active": bool(row["is_active"]), "region": row["region"]},
         "resources": dict.fromkeys(
-            ("sources", "augmentations", "endpoints", "namespaces", "apps", "threads", "actions",
-             "secrets", "models"), 0),
+            (
+                "sources",
+                "augmentations",
+                "endpoints",
+                "namespaces",
+                "apps",
+                "threads",
+                "actions",
+                "secrets",
+                "models",
+            ),
+            0,
+        ),
         "executions": {"total": 0, "success": 0, "failed": 0},
         "sources": {
             **dict.fromkeys(
-                ("total_sources", "indexed_sources", "failed_sources", "pending_sources",
-                 "total_chunks", "total_tokens", "total_bytes", "workspace_sources",
-                 "namespace_sources"), 0),
+                (
+                    "total_sources",
+                    "indexed_sources",
+                    "failed_sources",
+                    "pending_sources",
+                    "total_chunks",
+                    "total_tokens",
+                    "total_bytes",
+                    "workspace_sources",
+                    "namespace_sources",
+                ),
+                0,
+            ),
             "sources_by_type": {},
             "sources_by_status": {},
         },
         "secrets": {"total_secrets": 0, "active_secrets": 0, "secrets_by_type": {}},
         "actions": dict.fromkeys(
-            ("total_actions", "enabled_actions", "trigger_actions", "scheduled_actions"), 0),
+            ("total_actions", "enabled_actions", "trigger_actions", "scheduled_actions"), 0
+        ),
         "apps": {},
         "namespaces": {},
-    }  # fmt: skip
+    }
 
 
 def _add_apps(connection: sqlite3.Connection, workspaces: dict[str, dict[str, Any]]) -> None:

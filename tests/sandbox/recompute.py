@@ -18,13 +18,18 @@ def _app(sandbox: SandboxServer, org: str, ws: str, app: dict[str, Any]) -> dict
     return {
         "app_id": app["app_id"],
         "augmentations": len(
-            walk(sandbox, org_path(org, "augmentations/"), "augmentations",
-                 workspace_id=ws, app_id=app["app_id"])
+            walk(
+                sandbox,
+                org_path(org, "augmentations/"),
+                "augmentations",
+                workspace_id=ws,
+                app_id=app["app_id"],
+            )
         ),
         "namespaces": len(walk(sandbox, org_path(org, *base, "namespaces"), "namespaces")),
         "endpoints": len(walk(sandbox, org_path(org, *base, "endpoints"), "endpoints")),
         "releases": len(releases),
-    }  # fmt: skip
+    }
 
 
 def _namespaces(
@@ -35,15 +40,18 @@ def _namespaces(
         path = org_path(org, "workspaces", ws, "apps", app_id, "namespaces")
         for ns in walk(sandbox, path, "namespaces"):
             ns_id = ns["namespace_id"]
-            threads = walk(sandbox, org_path(org, "workspaces", ws, "namespaces", ns_id, "threads"),
-                           "threads")  # fmt: skip
+            threads = walk(
+                sandbox, org_path(org, "workspaces", ws, "namespaces", ns_id, "threads"), "threads"
+            )
             assert ns["thread_ids"] == [thread["thread_id"] for thread in threads]
             own = [s["source_id"] for s in sources if s.get("namespace_id") == ns_id]
             assert ns["source_ids"] == own
             result[ns_id] = {
-                "namespace_id": ns_id, "app_id": app_id, "threads": len(threads),
+                "namespace_id": ns_id,
+                "app_id": app_id,
+                "threads": len(threads),
                 "sources": len(own),
-            }  # fmt: skip
+            }
     return result
 
 
@@ -78,12 +86,17 @@ def _actions(actions: list[dict[str, Any]]) -> dict[str, int]:
 def workspace_truth(sandbox: SandboxServer, org: str, ws: str) -> dict[str, Any]:
     """One workspace's truth (executions aside) from its lists."""
     path = ("workspaces", ws)
-    apps = {a["app_id"]: _app(sandbox, org, ws, a)
-            for a in walk(sandbox, org_path(org, *path, "apps"), "apps")}  # fmt: skip
+    apps = {
+        a["app_id"]: _app(sandbox, org, ws, a)
+        for a in walk(sandbox, org_path(org, *path, "apps"), "apps")
+    }
     sources = walk(sandbox, org_path(org, *path, "sources"), "sources")
     secrets = walk(sandbox, org_path(org, *path, "secrets"), "secrets")
-    actions = [a for app_id in apps for a in walk(
-        sandbox, org_path(org, *path, "apps", app_id, "actions"), "actions")]  # fmt: skip
+    actions = [
+        a
+        for app_id in apps
+        for a in walk(sandbox, org_path(org, *path, "apps", app_id, "actions"), "actions")
+    ]
     namespaces = _namespaces(sandbox, org, ws, list(apps), sources)
     return {
         "resources": {
@@ -97,8 +110,9 @@ def workspace_truth(sandbox: SandboxServer, org: str, ws: str) -> dict[str, Any]
             "threads": sum(n["threads"] for n in namespaces.values()),
             "actions": len(actions),
             "secrets": len(secrets),
-            "models": len(walk(sandbox, org_path(org, *path, "model-entitlements"), "entitlements",
-                               limit=100)),
+            "models": len(
+                walk(sandbox, org_path(org, *path, "model-entitlements"), "entitlements", limit=100)
+            ),
         },
         "sources": _sources(sources),
         "secrets": {
@@ -109,7 +123,7 @@ def workspace_truth(sandbox: SandboxServer, org: str, ws: str) -> dict[str, Any]
         "actions": _actions(actions),
         "apps": apps,
         "namespaces": namespaces,
-    }  # fmt: skip
+    }
 
 
 def executions_by_workspace(sandbox: SandboxServer, org: str) -> dict[str, dict[str, int]]:

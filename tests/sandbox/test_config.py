@@ -31,14 +31,33 @@ def test_environment_fills_every_option() -> None:
     }
     config = load_config([], environ)
     assert config == SandboxConfig(
-        host="0.0.0.0", port=9100, db=Path("/tmp/x.db"), seed=11, orgs=4, workspaces=250,
-        token="t0ken", rate=5.5, failure_ratio=0.25, api_call_ratio=0.0, stream=False,
+        host="0.0.0.0",
+        port=9100,
+        db=Path("/tmp/x.db"),
+        seed=11,
+        orgs=4,
+        workspaces=250,
+        token="t0ken",
+        rate=5.5,
+        failure_ratio=0.25,
+        api_call_ratio=0.0,
+        stream=False,
         reset=True,
-    )  # fmt: skip
+    )
     assert {f.name for f in fields(SandboxConfig)} == {
-        "host", "port", "db", "seed", "orgs", "workspaces", "token", "rate", "failure_ratio",
-        "api_call_ratio", "stream", "reset",
-    }  # fmt: skip
+        "host",
+        "port",
+        "db",
+        "seed",
+        "orgs",
+        "workspaces",
+        "token",
+        "rate",
+        "failure_ratio",
+        "api_call_ratio",
+        "stream",
+        "reset",
+    }
 
 
 def test_flags_beat_environment() -> None:
@@ -59,6 +78,12 @@ def test_all_problems_reported_at_once() -> None:
             {"SANDBOX_RATE": "-1", "SANDBOX_API_CALL_RATIO": "1", "SANDBOX_RESET": "maybe"},
         )
     message = str(caught.value)
-    for fragment in ("--port", "orgs must be", "failure-ratio", "rate must", "api-call-ratio",
-                     "SANDBOX_RESET"):  # fmt: skip
+    for fragment in (
+        "--port",
+        "orgs must be",
+        "failure-ratio",
+        "rate must",
+        "api-call-ratio",
+        "SANDBOX_RESET",
+    ):
         assert fragment in message, (fragment, message)

@@ -31,8 +31,9 @@ def _envelope(response: requests.Response, status: int, error: str) -> dict:
 def test_token_required(sandbox: SandboxServer, header: str | None) -> None:
     org = sandbox.org_ids()[0]
     headers = {} if header is None else {"Authorization": header}
-    response = requests.get(f"{sandbox.url}{org_path(org, 'workspaces')}", headers=headers,
-                            timeout=10)  # fmt: skip
+    response = requests.get(
+        f"{sandbox.url}{org_path(org, 'workspaces')}", headers=headers, timeout=10
+    )
     body = _envelope(response, 401, "AUTHENTICATION_FAILED")
     assert body["details"] == {}
 
@@ -46,14 +47,26 @@ def test_unknown_resources_are_404_with_details(sandbox: SandboxServer) -> None:
         (org_path("org-missing", "workspaces"), {}, "organization", "org-missing"),
         (org_path(org, "workspaces", "ws-missing", "apps"), {}, "workspace", "ws-missing"),
         (org_path(other_org, "workspaces", ws, "apps"), {}, "workspace", ws),
-        (org_path(org, "workspaces", ws, "apps", "app-missing", "actions"), {}, "app",
-         "app-missing"),
-        (org_path(org, "workspaces", ws, "namespaces", "ns-missing", "threads"), {}, "namespace",
-         "ns-missing"),
-        (org_path(org, "augmentations/"), {"workspace_id": "ws-missing"}, "workspace",
-         "ws-missing"),
+        (
+            org_path(org, "workspaces", ws, "apps", "app-missing", "actions"),
+            {},
+            "app",
+            "app-missing",
+        ),
+        (
+            org_path(org, "workspaces", ws, "namespaces", "ns-missing", "threads"),
+            {},
+            "namespace",
+            "ns-missing",
+        ),
+        (
+            org_path(org, "augmentations/"),
+            {"workspace_id": "ws-missing"},
+            "workspace",
+            "ws-missing",
+        ),
         (org_path(org, "activity"), {"workspace_id": "ws-missing"}, "workspace", "ws-missing"),
-    ]  # fmt: skip
+    ]
     for path, params, kind, resource_id in cases:
         body = _envelope(sandbox.get(path, **params), 404, "RESOURCE_NOT_FOUND")
         assert body["details"] == {"resource_type": kind, "resource_id": resource_id}, path
@@ -62,8 +75,11 @@ def test_unknown_resources_are_404_with_details(sandbox: SandboxServer) -> None:
 def test_unknown_route_and_wrong_method(sandbox: SandboxServer) -> None:
     _envelope(sandbox.get("/v1/nothing-here"), 404, "RESOURCE_NOT_FOUND")
     org = sandbox.org_ids()[0]
-    response = requests.post(f"{sandbox.url}{org_path(org, 'workspaces')}", timeout=10,
-                             headers={"Authorization": f"Bearer {sandbox.token}"})  # fmt: skip
+    response = requests.post(
+        f"{sandbox.url}{org_path(org, 'workspaces')}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {sandbox.token}"},
+    )
     _envelope(response, 405, "METHOD_NOT_ALLOWED")
     assert "GET" in response.headers["Allow"]
 

@@ -39,8 +39,9 @@ def test_inserted_counts_are_exact(start_sandbox) -> None:
 def test_bad_orders_are_rejected(sandbox: SandboxServer) -> None:
     ws = next(iter(sandbox.truth()["orgs"][sandbox.org_ids()[0]]["workspaces"]))
     url = f"{sandbox.url}/_sandbox/executions"
-    too_many_failed = requests.post(url, json={"workspace_id": ws, "count": 2, "failed": 3},
-                                    timeout=10)  # fmt: skip
+    too_many_failed = requests.post(
+        url, json={"workspace_id": ws, "count": 2, "failed": 3}, timeout=10
+    )
     assert too_many_failed.status_code == 422
     assert too_many_failed.json()["detail"][0]["loc"] == ["body", "failed"]
     negative = requests.post(url, json={"workspace_id": ws, "count": -1}, timeout=10)

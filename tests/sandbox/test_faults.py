@@ -46,8 +46,9 @@ def test_error_rate_is_a_share(sandbox: SandboxServer) -> None:
     assert set(statuses) == {200, 500}
     assert 60 <= statuses.count(500) <= 140
     assert sandbox.requests_seen()["by_status"] == {
-        "200": statuses.count(200), "500": statuses.count(500)
-    }  # fmt: skip
+        "200": statuses.count(200),
+        "500": statuses.count(500),
+    }
 
 
 def test_rate_limit_answers_429_with_retry_after(sandbox: SandboxServer) -> None:

@@ -26,12 +26,14 @@ def test_source_filters_select_from_the_whole_list(sandbox: SandboxServer) -> No
     status = everything[0]["processing_status"]
     cases = [
         ({"namespace_id": ns}, lambda s: s["namespace_id"] == ns),
-        ({"namespace_id": ns, "include_parent_scopes": "true"},
-         lambda s: s["namespace_id"] == ns or s["source_scope"] == "workspace"),
+        (
+            {"namespace_id": ns, "include_parent_scopes": "true"},
+            lambda s: s["namespace_id"] == ns or s["source_scope"] == "workspace",
+        ),
         ({"status": status}, lambda s: s["processing_status"] == status),
         ({"scope": "workspace"}, lambda s: s["source_scope"] == "workspace"),
         ({"scope": "namespace"}, lambda s: s["source_scope"] == "namespace"),
-    ]  # fmt: skip
+    ]
     for params, keep in cases:
         expected = [s for s in everything if keep(s)]
         assert expected, params

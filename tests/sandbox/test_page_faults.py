@@ -137,8 +137,9 @@ def test_page_repeat_on_activity_serves_records_twice(start_sandbox) -> None:
     start = datetime.now(UTC).isoformat()
     inserted = sandbox.insert_executions(ws, 10, 3)["ids"]
     sandbox.set_faults(page_repeat=2)
-    served = [i for page in _served(pages(sandbox, path, 4, start_time=start), "activities")
-              for i in page]  # fmt: skip
+    served = [
+        i for page in _served(pages(sandbox, path, 4, start_time=start), "activities") for i in page
+    ]
     assert len(served) > len(inserted), "a client that does not dedupe counts records twice"
     assert sorted(set(served)) == sorted(inserted)
     assert sandbox.truth()["orgs"][org]["workspaces"][ws]["executions"]["total"] == len(inserted)

@@ -77,8 +77,11 @@ def test_same_seed_same_platform_across_processes(tmp_path: Path) -> None:
 def test_invalid_settings_exit_2_listing_every_problem() -> None:
     result = subprocess.run(
         python_command("sandbox", "--orgs", "0", "--rate", "-2", "--port", "x"),
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     for fragment in ("orgs must be", "rate must", "--port"):
         assert fragment in result.stderr, result.stderr

@@ -10,10 +10,14 @@ from tests.support.sandbox import SandboxServer
 
 def _without_info(truth: dict) -> dict:
     return {
-        org: {"workspaces": {ws: {k: v for k, v in body.items() if k != "info"}
-                             for ws, body in data["workspaces"].items()}}
+        org: {
+            "workspaces": {
+                ws: {k: v for k, v in body.items() if k != "info"}
+                for ws, body in data["workspaces"].items()
+            }
+        }
         for org, data in truth["orgs"].items()
-    }  # fmt: skip
+    }
 
 
 def test_truth_equals_a_walk_of_the_public_api(start_sandbox) -> None:
@@ -23,8 +27,9 @@ def test_truth_equals_a_walk_of_the_public_api(start_sandbox) -> None:
     sandbox.set_stream(running=False)
     truth = sandbox.truth()
     assert _without_info(truth) == recompute_truth(sandbox)["orgs"]
-    executions = [w["executions"]["total"] for o in truth["orgs"].values()
-                  for w in o["workspaces"].values()]  # fmt: skip
+    executions = [
+        w["executions"]["total"] for o in truth["orgs"].values() for w in o["workspaces"].values()
+    ]
     assert sum(executions) >= 5
     datetime.fromisoformat(truth["generated_at"].replace("Z", "+00:00"))
 

@@ -40,10 +40,17 @@ class SandboxServer:
         self.db_path = workdir / "sandbox.db"
         self.log_path = workdir / "sandbox.log"
         options = {
-            "host": "127.0.0.1", "port": self.port, "db": self.db_path, "seed": seed,
-            "orgs": orgs, "workspaces": workspaces, "token": token, "rate": rate,
-            "failure-ratio": failure_ratio, "api-call-ratio": api_call_ratio,
-        }  # fmt: skip
+            "host": "127.0.0.1",
+            "port": self.port,
+            "db": self.db_path,
+            "seed": seed,
+            "orgs": orgs,
+            "workspaces": workspaces,
+            "token": token,
+            "rate": rate,
+            "failure-ratio": failure_ratio,
+            "api-call-ratio": api_call_ratio,
+        }
         args = [
             "sandbox",
             *(f"--{name}={value}" for name, value in options.items()),
