@@ -208,6 +208,7 @@ def render_figures(url: str, org_ids: list[str]) -> None:
     client = PlatformClient(PlatformTarget(url, TOKEN), requests.Session())
     inventory = InventoryCollection(client, org_ids)
     inventory.run()
+    inventory.close()
     everything = list(inventory.snapshot.workspaces.values())
     print(
         "\nworkspaces  samples  generate_latest  µs/sample  cached new  cached hit    ratio"

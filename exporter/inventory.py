@@ -37,10 +37,12 @@ class InventoryCollection:
     ) -> None:
         self._client = client
         self._org_ids = tuple(org_ids)
-        self._concurrency = concurrency
         self._clock = clock
         self._page_size = page_size
         self._snapshot = InventorySnapshot()
+        # One pool for the collection's life: a pool per pass started `concurrency` new threads
+        # every pass, and their allocator arenas and stacks grew the exporter's RSS pass by pass.
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="inventory")
 
     @property
     def snapshot(self) -> InventorySnapshot:
@@ -53,31 +55,34 @@ class InventoryCollection:
         kept: dict[WorkspaceKey, WorkspaceInventory] = {}
         stale: set[WorkspaceKey] = set()
         failures: list[str] = []
-        with ThreadPoolExecutor(self._concurrency, thread_name_prefix="inventory") as pool:
-            walks: dict[WorkspaceKey, Future[WorkspaceInventory]] = {}
-            for org_id in self._org_ids:
-                try:
-                    workspaces = list_workspaces(self._client, org_id, self._page_size)
-                except PlatformError as error:
-                    log.warning("org %s: workspaces list: %s: %s", org_id, _name(error), error)
-                    failures.append(f"org {org_id}: workspaces list: {error}")
-                    # The org's workspaces are unknown this pass: all keep their previous values.
-                    keys = [key for key in previous.workspaces if key[0] == org_id]
-                    kept.update((key, previous.workspaces[key]) for key in keys)
-                    stale.update(keys)
-                    continue
-                for workspace_id in workspaces:
-                    walks[(org_id, workspace_id)] = pool.submit(self._walk, org_id, workspace_id)
-            for key, walk in walks.items():
-                reason = self._collect(key, walk, kept)
-                if reason is not None:
-                    failures.append(f"workspace {key[0]}/{key[1]}: {reason}")
-                    if key in previous.workspaces:
-                        kept[key] = previous.workspaces[key]
-                        stale.add(key)
+        walks: dict[WorkspaceKey, Future[WorkspaceInventory]] = {}
+        for org_id in self._org_ids:
+            try:
+                workspaces = list_workspaces(self._client, org_id, self._page_size)
+            except PlatformError as error:
+                log.warning("org %s: workspaces list: %s: %s", org_id, _name(error), error)
+                failures.append(f"org {org_id}: workspaces list: {error}")
+                # The org's workspaces are unknown this pass: all keep their previous values.
+                keys = [key for key in previous.workspaces if key[0] == org_id]
+                kept.update((key, previous.workspaces[key]) for key in keys)
+                stale.update(keys)
+                continue
+            for workspace_id in workspaces:
+                walks[(org_id, workspace_id)] = self._pool.submit(self._walk, org_id, workspace_id)
+        for key, walk in walks.items():
+            reason = self._collect(key, walk, kept)
+            if reason is not None:
+                failures.append(f"workspace {key[0]}/{key[1]}: {reason}")
+                if key in previous.workspaces:
+                    kept[key] = previous.workspaces[key]
+                    stale.add(key)
         self._snapshot = InventorySnapshot.build(kept.values(), stale, previous.version + 1)
         if failures:
             raise CollectionFailed(_summary(failures))
+
+    def close(self) -> None:
+        """Stop the walk threads, after the walks already submitted (call once no pass runs)."""
+        self._pool.shutdown(wait=True)
 
     def _walk(self, org_id: str, workspace_id: str) -> WorkspaceInventory:
         listing = walk_workspace(self._client, org_id, workspace_id, self._clock, self._page_size)

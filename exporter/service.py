@@ -161,6 +161,7 @@ class ExporterService:
         self.stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.inventory.close()
         if self._server_thread.is_alive():
             self.server.shutdown()
         self.server.server_close()

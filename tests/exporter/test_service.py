@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -47,8 +48,22 @@ def test_the_service_serves_and_stops(sandbox, tmp_path):
         workspaces = select(samples, "mechamental_workspace_info")
         expected = sum(len(org["workspaces"]) for org in sandbox.truth()["orgs"].values())
         assert len(workspaces) == expected
+        # Later passes walk on the same threads: new threads every pass grew the RSS.
+        walkers = inventory_threads()
+        assert 0 < len(walkers) <= service.config.concurrency
+        version = service.inventory.snapshot.version
+        while service.inventory.snapshot.version < version + 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert service.inventory.snapshot.version >= version + 2
+        assert inventory_threads() == walkers
     finally:
         service.stop()
     assert not service.scheduler.running
+    assert not inventory_threads()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+
+
+def inventory_threads() -> set[int]:
+    """The live threads walking workspaces for the inventory."""
+    return {t.ident or 0 for t in threading.enumerate() if t.name.startswith("inventory")}
