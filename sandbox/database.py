@@ -78,6 +78,56 @@ CREATE INDEX IF NOT EXISTS activity_org_time ON activity (org_id, ts_us, seq);
 CREATE INDEX IF NOT EXISTS activity_ws ON activity (workspace_id, execution_id, success);
 """
 
+# The columns the generator writes, per table; lists that serve a whole row read the same.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "orgs": ("org_id", "name", "created_at"),
+    "workspaces": (
+        "workspace_id",
+        "org_id",
+        "name",
+        "description",
+        "is_active",
+        "region",
+        "created_at",
+    ),
+    "apps": ("app_id", "workspace_id", "name", "total_releases", "active_release_id", "created_at"),
+    "releases": ("release_id", "app_id", "workspace_id", "version", "status", "created_at"),
+    "namespaces": ("namespace_id", "app_id", "workspace_id", "name", "status", "created_at"),
+    "threads": ("thread_id", "namespace_id", "workspace_id", "title", "status", "created_at"),
+    "sources": (
+        "source_id",
+        "workspace_id",
+        "namespace_id",
+        "source_scope",
+        "source_type",
+        "name",
+        "processing_status",
+        "is_indexed",
+        "total_chunks",
+        "total_tokens",
+        "size_bytes",
+        "created_at",
+    ),
+    "augmentations": ("id", "workspace_id", "app_id", "name", "augmentation_type", "created_at"),
+    "endpoints": ("endpoint_id", "app_id", "workspace_id", "path", "method", "created_at"),
+    "actions": (
+        "action_id",
+        "app_id",
+        "workspace_id",
+        "name",
+        "action_type",
+        "schedule_type",
+        "is_enabled",
+        "total_runs",
+        "successful_runs",
+        "failed_runs",
+        "created_at",
+    ),
+    "secrets": ("secret_id", "workspace_id", "name", "secret_type", "is_active", "created_at"),
+    "entitlements": ("entitlement_id", "workspace_id", "logical_model_id", "enabled", "created_at"),
+    "meta": ("key", "value"),
+}
+
 # Tables the generator fills, in insertion order; `--reset` empties them all.
 DATA_TABLES = (
     "orgs",

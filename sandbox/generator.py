@@ -1,7 +1,7 @@
 """The seeded generator of platform data: the same seed always yields the same platform.
 
-Rows are produced as tuples in the column order of `COLUMNS` and inserted in bulk, so seeding a
-thousand workspaces takes a few seconds.
+Rows are produced as tuples in the column order of `database.COLUMNS` and inserted in bulk, so
+seeding a thousand workspaces takes a few seconds.
 """
 
 from __future__ import annotations
@@ -12,56 +12,8 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sandbox.database import COLUMNS
 from sandbox.timefmt import item_timestamp
-
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "orgs": ("org_id", "name", "created_at"),
-    "workspaces": (
-        "workspace_id",
-        "org_id",
-        "name",
-        "description",
-        "is_active",
-        "region",
-        "created_at",
-    ),
-    "apps": ("app_id", "workspace_id", "name", "total_releases", "active_release_id", "created_at"),
-    "releases": ("release_id", "app_id", "workspace_id", "version", "status", "created_at"),
-    "namespaces": ("namespace_id", "app_id", "workspace_id", "name", "status", "created_at"),
-    "threads": ("thread_id", "namespace_id", "workspace_id", "title", "status", "created_at"),
-    "sources": (
-        "source_id",
-        "workspace_id",
-        "namespace_id",
-        "source_scope",
-        "source_type",
-        "name",
-        "processing_status",
-        "is_indexed",
-        "total_chunks",
-        "total_tokens",
-        "size_bytes",
-        "created_at",
-    ),
-    "augmentations": ("id", "workspace_id", "app_id", "name", "augmentation_type", "created_at"),
-    "endpoints": ("endpoint_id", "app_id", "workspace_id", "path", "method", "created_at"),
-    "actions": (
-        "action_id",
-        "app_id",
-        "workspace_id",
-        "name",
-        "action_type",
-        "schedule_type",
-        "is_enabled",
-        "total_runs",
-        "successful_runs",
-        "failed_runs",
-        "created_at",
-    ),
-    "secrets": ("secret_id", "workspace_id", "name", "secret_type", "is_active", "created_at"),
-    "entitlements": ("entitlement_id", "workspace_id", "logical_model_id", "enabled", "created_at"),
-    "meta": ("key", "value"),
-}
 
 SOURCE_TYPES = ("pdf", "docx", "txt", "md", "csv", "json", "image")
 SOURCE_STATUSES = ("created", "processing", "completed", "failed")

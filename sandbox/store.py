@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sandbox.database import COLUMNS
 from sandbox.errors import ResourceNotFound
 
 
@@ -32,23 +33,16 @@ def _ids_of(table: str, column: str) -> str:
 
 
 WORKSPACES = Listing(
-    "workspaces",
-    "workspaces",
-    ("workspace_id", "org_id", "name", "description", "is_active", "region", "created_at"),
-    booleans=frozenset({"is_active"}),
+    "workspaces", "workspaces", COLUMNS["workspaces"], booleans=frozenset({"is_active"})
 )
-APPS = Listing(
-    "apps",
-    "apps",
-    ("app_id", "workspace_id", "name", "total_releases", "active_release_id", "created_at"),
-)
+APPS = Listing("apps", "apps", COLUMNS["apps"])
 RELEASES = Listing(
     "releases", "releases", ("release_id", "app_id", "version", "status", "created_at")
 )
 NAMESPACES = Listing(
     "namespaces",
     "namespaces",
-    ("namespace_id", "app_id", "workspace_id", "name", "status", "created_at"),
+    COLUMNS["namespaces"],
     json_columns={
         "thread_ids": _ids_of("threads", "thread_id"),
         "source_ids": _ids_of("sources", "source_id"),
@@ -60,62 +54,16 @@ THREADS = Listing(
 SOURCES = Listing(
     "sources",
     "sources",
-    (
-        "source_id",
-        "workspace_id",
-        "namespace_id",
-        "source_scope",
-        "source_type",
-        "name",
-        "processing_status",
-        "is_indexed",
-        "total_chunks",
-        "total_tokens",
-        "size_bytes",
-        "created_at",
-    ),
+    COLUMNS["sources"],
     booleans=frozenset({"is_indexed"}),
     optional=frozenset({"total_tokens", "size_bytes"}),
 )
-AUGMENTATIONS = Listing(
-    "augmentations",
-    "augmentations",
-    ("id", "workspace_id", "app_id", "name", "augmentation_type", "created_at"),
-)
-ENDPOINTS = Listing(
-    "endpoints",
-    "endpoints",
-    ("endpoint_id", "app_id", "workspace_id", "path", "method", "created_at"),
-)
-ACTIONS = Listing(
-    "actions",
-    "actions",
-    (
-        "action_id",
-        "app_id",
-        "workspace_id",
-        "name",
-        "action_type",
-        "schedule_type",
-        "is_enabled",
-        "total_runs",
-        "successful_runs",
-        "failed_runs",
-        "created_at",
-    ),
-    booleans=frozenset({"is_enabled"}),
-)
-SECRETS = Listing(
-    "secrets",
-    "secrets",
-    ("secret_id", "workspace_id", "name", "secret_type", "is_active", "created_at"),
-    booleans=frozenset({"is_active"}),
-)
+AUGMENTATIONS = Listing("augmentations", "augmentations", COLUMNS["augmentations"])
+ENDPOINTS = Listing("endpoints", "endpoints", COLUMNS["endpoints"])
+ACTIONS = Listing("actions", "actions", COLUMNS["actions"], booleans=frozenset({"is_enabled"}))
+SECRETS = Listing("secrets", "secrets", COLUMNS["secrets"], booleans=frozenset({"is_active"}))
 ENTITLEMENTS = Listing(
-    "entitlements",
-    "entitlements",
-    ("entitlement_id", "workspace_id", "logical_model_id", "enabled", "created_at"),
-    booleans=frozenset({"enabled"}),
+    "entitlements", "entitlements", COLUMNS["entitlements"], booleans=frozenset({"enabled"})
 )
 ACTIVITY = Listing(
     "activity",

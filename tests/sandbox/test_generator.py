@@ -8,9 +8,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sandbox.database import connect, create_schema
+from sandbox.database import COLUMNS, connect, create_schema
 from sandbox.generator import (
-    COLUMNS,
     SCHEDULE_TYPES,
     SECRET_TYPES,
     SOURCE_STATUSES,
