@@ -261,9 +261,12 @@ def build_config(raw: Mapping[str, tuple[Any, str]], problems: list[str]) -> Exp
             problems.append(f"{key} (from {origin}): {error}")
     problems += _token_from_file(raw, values)
     for key in REQUIRED:
-        if key not in raw and key not in values:
-            alternative = " or platform_token_file" if key == "platform_token" else ""
-            problems.append(f"{key} is required (config file key or {env_name(key)}{alternative})")
+        if key in raw or key in values:
+            continue
+        if key == "platform_token" and "platform_token_file" in raw:
+            continue  # an unreadable token file is reported above
+        alternative = " or platform_token_file" if key == "platform_token" else ""
+        problems.append(f"{key} is required (config file key or {env_name(key)}{alternative})")
     defaults = ExporterConfig("http://unused", "unused", ("unused",))
     base = values.get("backoff_base", defaults.backoff_base)
     if values.get("backoff_max", defaults.backoff_max) < base:

@@ -28,12 +28,9 @@ from exporter.ledger_file import (
     LedgerCorrupt,
     LedgerError,
     LedgerUnavailable,
-    corrupt,
-    describe,
-    is_corruption,
+    failure,
     open_read_only,
     open_writable,
-    unavailable,
 )
 from exporter.platform_api import ExecutionRecord
 
@@ -88,7 +85,7 @@ def _read_only_view(path: Path) -> LedgerView:
     try:
         return _read_view(connection, version=1)
     except sqlite3.Error as error:
-        raise unavailable(path, "read", error) from None
+        raise failure(path, "read", error) from None
     finally:
         connection.close()
 
@@ -117,13 +114,8 @@ class Ledger:
             view = _read_view(connection, version)
         except sqlite3.Error as error:
             connection.close()
-            raise self._failure("read", error) from None
+            raise failure(self.path, "read", error) from None
         self._connection, self._view = connection, view
-
-    def _failure(self, action: str, error: sqlite3.Error) -> LedgerError:
-        if is_corruption(error):
-            return corrupt(self.path, f"cannot be {action}: {describe(error)}")
-        return unavailable(self.path, action, error)
 
     def _writable(self) -> sqlite3.Connection:
         """The read-write connection, opened now if the ledger could not be written before."""
@@ -151,7 +143,7 @@ class Ledger:
             try:
                 result, view = self._write(connection, org_id, records, high_water, prune_before)
             except sqlite3.Error as error:
-                raise self._failure("written", error) from None
+                raise failure(self.path, "written", error) from None
             self._view = view
             return result
 

@@ -125,6 +125,13 @@ def corrupt(path: Path, what: str) -> LedgerCorrupt:
     return LedgerCorrupt(f"ledger {path} {what}; {WHAT_TO_DO}")
 
 
+def failure(path: Path, action: str, error: sqlite3.Error) -> LedgerError:
+    """What a SQLite error means for the ledger: damaged bytes, or a file unusable right now."""
+    if is_corruption(error):
+        return corrupt(path, f"is not a usable SQLite database: {describe(error)}")
+    return unavailable(path, action, error)
+
+
 def _check_bytes(path: Path) -> None:
     """Refuse what is plainly no ledger before SQLite opens it (and creates side files)."""
     wal = _side_file(path, "-wal")
@@ -163,7 +170,7 @@ def _create(path: Path) -> None:
     """Build a new, empty ledger beside `path` and rename it into place."""
     temporary = _side_file(path, ".new")
     try:
-        for leftover in (temporary, _side_file(temporary, "-journal")):
+        for leftover in (temporary, *(_side_file(temporary, side) for side in SIDE_FILES)):
             leftover.unlink(missing_ok=True)  # from a start that died while creating
         connection = sqlite3.connect(temporary, isolation_level=None)
         try:
@@ -203,20 +210,16 @@ def _checked(
         prepare(connection)
         return connection
     except sqlite3.Error as error:
-        failure: LedgerError = (
-            corrupt(path, f"is not a usable SQLite database: {describe(error)}")
-            if is_corruption(error)
-            else unavailable(path, action, error)
-        )
+        refusal: LedgerError = failure(path, action, error)
     except LedgerCorrupt as error:
-        failure = error
+        refusal = error
     if connection is not None:
         connection.close()
-    if isinstance(failure, LedgerCorrupt):
+    if isinstance(refusal, LedgerCorrupt):
         for side in absent:
             with contextlib.suppress(OSError):
                 side.unlink(missing_ok=True)
-    raise failure
+    raise refusal
 
 
 def open_writable(path: Path) -> sqlite3.Connection:

@@ -141,10 +141,12 @@ class PlatformClient:
         """One attempt with the current token; once more at once if a refused token was renewed."""
         token = self._token.current(path)
         answer = self._attempt(endpoint, path, params, token)
-        if isinstance(answer, Answer) and answer.status == 401:
-            if self._token.refused(token, path):
-                answer = self._attempt(endpoint, path, params, self._token.current(path))
-        elif isinstance(answer, Answer) and answer.status < 400:
+        if isinstance(answer, Answer) and answer.status == 401 and self._token.refused(token, path):
+            token = self._token.current(path)
+            answer = self._attempt(endpoint, path, params, token)
+            if isinstance(answer, Answer) and answer.status == 401:
+                self._token.refused(token, path)  # the renewed token too: hold back from now on
+        if isinstance(answer, Answer) and answer.status < 400:
             self._token.accepted(token)
         return answer
 
@@ -158,7 +160,7 @@ class PlatformClient:
             raise Cancelled("the exporter is stopping") from None
         try:
             answer = self._exchange(path, params, token)
-        except (PlatformTimeout, PlatformUnavailable) as error:
+        except PlatformUnavailable as error:  # timeouts included
             self.counter.add(endpoint.template, "error")
             self._throttle.release(probe, None)
             return error
@@ -263,16 +265,9 @@ class PlatformClient:
             records.extend(parse_items(page.items, parse, endpoint))
         return records
 
-    def count_items(
-        self,
-        endpoint: api.Endpoint,
-        ids: Params,
-        params: Params | None = None,
-        *,
-        limit: int | None = None,
-    ) -> int:
+    def count_items(self, endpoint: api.Endpoint, ids: Params, *, limit: int | None = None) -> int:
         """The number of distinct items of a checked list (one request when it fits a page)."""
-        return sum(len(page.items) for page in self.pages(endpoint, ids, params, limit=limit))
+        return sum(len(page.items) for page in self.pages(endpoint, ids, limit=limit))
 
     def count(self, endpoint: api.Endpoint, ids: Params, params: Params | None = None) -> int:
         """The `total` of a page of one: one request, but unverifiable, so an estimate only."""

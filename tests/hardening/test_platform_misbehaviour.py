@@ -337,8 +337,9 @@ def test_the_token_file_is_read_and_checked_before_anything_starts(tmp_path):
         "platform_token is required": env,
     }
     for message, environ in problems.items():
-        with pytest.raises(ConfigError, match=message):
+        with pytest.raises(ConfigError, match=message) as raised:
             load_config(None, environ)
+        assert len(raised.value.problems) == 1, raised.value.problems  # and nothing misleading
 
 
 def test_a_refused_token_gets_one_try_per_interval_until_it_changes(tmp_path):
