@@ -18,14 +18,17 @@ def printable(value: str) -> str:
 
 
 class EscapedAtoms(SafeAtoms):
-    """The access-log atoms, strings escaped before gunicorn escapes their quotes."""
+    """The access-log atoms, each string escaped, then its quotes, when the format reads it.
+
+    Escaping on read costs only the handful of atoms the format names, not every header and
+    environ value gunicorn collects for each request."""
 
     def __init__(self, atoms: dict[str, Any]) -> None:
-        escaped = {
-            key: printable(value) if isinstance(value, str) else value
-            for key, value in atoms.items()
-        }
-        super().__init__(escaped)
+        dict.__init__(self, atoms)  # raw: SafeAtoms would escape quotes before the backslashes
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        return printable(value).replace('"', '\\"') if isinstance(value, str) else value
 
 
 class AccessLogger(Logger):

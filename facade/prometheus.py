@@ -66,11 +66,7 @@ class Series:
 def without_credentials(url: str) -> str:
     """`url` without a `user:password@` part, for messages and logs."""
     parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _number(text: str) -> float:
@@ -91,6 +87,7 @@ class PrometheusClient:
         on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._shown_base = without_credentials(self.base_url)  # for messages
         self.session = session
         self.timeout = timeout
         self.headers = dict(headers or {})
@@ -139,7 +136,7 @@ class PrometheusClient:
 
     def _post(self, endpoint: str, params: Mapping[str, str]) -> Mapping[str, Any]:
         url = f"{self.base_url}/api/v1/{endpoint}"
-        shown = without_credentials(url)
+        shown = f"{self._shown_base}/api/v1/{endpoint}"
         # The query API's own timeout stops the evaluation when the client gives up. A form
         # body (POST) spares the long query the URL encoding and any URL length limit.
         form = {**params, "timeout": f"{self.timeout:g}s"}

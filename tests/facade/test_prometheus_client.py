@@ -16,6 +16,7 @@ from facade.prometheus import (
     PrometheusTimeout,
     PrometheusUnreachable,
     default_session,
+    without_credentials,
 )
 
 BASE = "http://mimir.test:8080/prometheus"
@@ -133,6 +134,18 @@ def test_errors_never_show_the_credentials_of_the_prometheus_url() -> None:
     assert "s3cret" not in str(caught.value)
     assert "alice" not in str(caught.value)
     assert "127.0.0.1" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://alice:s3cret@[::1]:9090/prom", "http://[::1]:9090/prom"),
+        ("https://alice@prometheus.example/", "https://prometheus.example/"),
+        ("http://127.0.0.1:9090", "http://127.0.0.1:9090"),
+    ],
+)
+def test_credentials_leave_the_address_intact(url: str, shown: str) -> None:
+    assert without_credentials(url) == shown
 
 
 @responses.activate
