@@ -52,7 +52,8 @@ class ChaosStack:
             },
             ready_url=f"{self.facade_url}/healthz",
         )
-        self.kills: Counter[str] = Counter()
+        # (process id, exit status) of every process killed, by part.
+        self.killed: dict[str, list[tuple[int, int | None]]] = {part: [] for part in PARTS}
         self.restart_seconds: dict[str, float] = dict.fromkeys(PARTS, 0.0)  # waiting for restarts
 
     def token(self, org_id: str) -> str:
@@ -109,12 +110,17 @@ class ChaosStack:
             return self.exporter.process
         return self.prometheus.process if part == "prometheus" else self.facade
 
+    @property
+    def kills(self) -> Counter[str]:
+        """How many processes were killed, by part."""
+        return Counter({part: len(ended) for part, ended in self.killed.items()})
+
     def kill(self, part: str) -> None:
-        """SIGKILL the part's process group, and count it."""
+        """SIGKILL the part's process group, and note which process ended, and how."""
         process = self.process(part)
         assert process.alive, f"{part} died on its own: {process.log_hint}"
         process.kill()
-        self.kills[part] += 1
+        self.killed[part].append((process.pid, process.returncode))
 
     def stop(self) -> None:
         """Stop every part that runs."""

@@ -299,5 +299,7 @@ def test_two_processes_sharing_a_ledger_each_expose_what_is_committed(tmp_path):
     assert truth == {("org-a", "ws-1"): (12, 2)}
     assert dict(old.view.counts) == truth
     assert dict(old.view.high_water) == {"org-a": 30}
+    assert dict(new.view.counts) == truth  # its own commit read back the other's counts
+    assert dict(new.view.high_water) == {"org-a": 20}
     old.close()
     new.close()
