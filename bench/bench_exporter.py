@@ -214,7 +214,7 @@ def render_figures(url: str, org_ids: list[str]) -> None:
         "\nworkspaces  samples  generate_latest  µs/sample  cached new  cached hit    ratio"
         "\n                                  ms                     ms          ms"
     )
-    for count in (10, 100, len(everything)):
+    for count in sorted({min(count, len(everything)) for count in (10, 100, len(everything))}):
         render_row(InventorySnapshot.build(everything[:count]), org_ids)
 
 
