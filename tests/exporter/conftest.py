@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -98,37 +98,47 @@ class ExporterProcess:
         return samples.get(key)
 
 
-def launch_exporter(
-    sandbox: SandboxServer,
-    workdir: Path,
-    *,
-    port: int | None = None,
-    ledger: Path | None = None,
-    **settings: Any,
-) -> ExporterProcess:
-    """Start `mm-analytics exporter` on `sandbox`; keyword arguments become EXPORTER_* values."""
-    port = port or free_port()
-    ledger_path = ledger or workdir / "ledger.sqlite3"
-    env = {
+def exporter_env(
+    sandbox: SandboxServer, port: int, ledger: Path, **settings: Any
+) -> dict[str, str]:
+    """The whole environment of an exporter on `sandbox`; keyword arguments become EXPORTER_*."""
+    return {
         **clean_env(),
         **FAST,
         "EXPORTER_PLATFORM_URL": sandbox.url,
         "EXPORTER_PLATFORM_TOKEN": sandbox.token,
         "EXPORTER_ORG_IDS": ",".join(sandbox.org_ids()),
         "EXPORTER_LISTEN_ADDRESS": f"127.0.0.1:{port}",
-        "EXPORTER_LEDGER_PATH": str(ledger_path),
+        "EXPORTER_LEDGER_PATH": str(ledger),
         **{f"EXPORTER_{key.upper()}": str(value) for key, value in settings.items()},
     }
+
+
+def launch_exporter(
+    sandbox: SandboxServer,
+    workdir: Path,
+    *,
+    port: int | None = None,
+    ledger: Path | None = None,
+    prefix: Sequence[str] = (),
+    wait: bool = True,
+    **settings: Any,
+) -> ExporterProcess:
+    """Start `mm-analytics exporter` on `sandbox` (its argv after `prefix`) and, with `wait`,
+    wait until /metrics answers; keyword arguments become EXPORTER_* values."""
+    port = port or free_port()
+    ledger_path = ledger or workdir / "ledger.sqlite3"
     logs = len(list(workdir.glob("exporter-*.log")))
     process = ManagedProcess(
         "exporter",
-        python_command("exporter"),
+        [*prefix, *python_command("exporter")],
         log_path=workdir / f"exporter-{logs}.log",
-        ready_url=f"http://127.0.0.1:{port}/metrics",
+        ready_url=f"http://127.0.0.1:{port}/metrics" if wait else None,
     )
-    process.env = env  # exactly this environment, without the parent's EXPORTER_* values
+    # Exactly this environment, without the parent's EXPORTER_* values.
+    process.env = exporter_env(sandbox, port, ledger_path, **settings)
     try:
-        process.start()
+        process.start(ready_timeout=60)
     except BaseException:
         process.stop()  # a process that never became ready must not outlive the test
         raise

@@ -1,61 +1,12 @@
-"""A real `mm-analytics exporter` for the hardening suites: fixed port and ledger across
-restarts, optionally run inside a private mount namespace, and readers of its self-metrics."""
+"""Readers of a real exporter's self-metrics for the hardening suites, and a patient wait."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 from exporter import catalogue as cat
-from exporter.stack import ManagedProcess, python_command
-from tests.exporter.conftest import FAST, ExporterProcess, Samples, clean_env, select
-from tests.support.sandbox import SandboxServer
-
-
-def exporter_env(
-    sandbox: SandboxServer, port: int, ledger: Path, **settings: Any
-) -> dict[str, str]:
-    """The whole environment of an exporter on `sandbox`; keyword arguments are EXPORTER_*."""
-    return {
-        **clean_env(),
-        **FAST,
-        "EXPORTER_PLATFORM_URL": sandbox.url,
-        "EXPORTER_PLATFORM_TOKEN": sandbox.token,
-        "EXPORTER_ORG_IDS": ",".join(sandbox.org_ids()),
-        "EXPORTER_LISTEN_ADDRESS": f"127.0.0.1:{port}",
-        "EXPORTER_LEDGER_PATH": str(ledger),
-        **{f"EXPORTER_{key.upper()}": str(value) for key, value in settings.items()},
-    }
-
-
-def start_exporter(
-    sandbox: SandboxServer,
-    workdir: Path,
-    port: int,
-    ledger: Path,
-    prefix: Sequence[str] = (),
-    *,
-    wait: bool = True,
-    **settings: Any,
-) -> ExporterProcess:
-    """Start an exporter (its argv after `prefix`) and, with `wait`, wait until /metrics
-    answers."""
-    number = len(list(workdir.glob("exporter-*.log")))
-    process = ManagedProcess(
-        "exporter",
-        [*prefix, *python_command("exporter")],
-        log_path=workdir / f"exporter-{number}.log",
-        ready_url=f"http://127.0.0.1:{port}/metrics" if wait else None,
-    )
-    process.env = exporter_env(sandbox, port, ledger, **settings)
-    try:
-        process.start(ready_timeout=60)
-    except BaseException:
-        process.stop()
-        raise
-    return ExporterProcess(process, f"http://127.0.0.1:{port}", ledger)
+from tests.exporter.conftest import Samples, select
 
 
 def collector_value(samples: Samples, family: cat.Family, collector: str) -> float | None:

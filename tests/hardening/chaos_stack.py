@@ -15,8 +15,7 @@ from pathlib import Path
 
 from exporter.stack import ManagedProcess, free_port, python_command, wait_http
 from facade.tokens import mint_token, permissions_for
-from tests.exporter.conftest import ExporterProcess
-from tests.hardening.chaos_exporter import start_exporter
+from tests.exporter.conftest import ExporterProcess, launch_exporter
 from tests.support.prometheus import PrometheusServer, scrape_config
 from tests.support.sandbox import SandboxServer
 
@@ -78,8 +77,8 @@ class ChaosStack:
         if part == "exporter":
             directory = self.workdir / "exporter"
             directory.mkdir(exist_ok=True)
-            self.exporter = start_exporter(
-                self.sandbox, directory, self.exporter_port, self.ledger, wait=wait
+            self.exporter = launch_exporter(
+                self.sandbox, directory, port=self.exporter_port, ledger=self.ledger, wait=wait
             )
             return
         process = self.process(part)

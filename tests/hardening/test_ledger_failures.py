@@ -23,15 +23,9 @@ from exporter import catalogue as cat
 from exporter.ledger import Ledger
 from exporter.platform_api import ExecutionRecord
 from exporter.stack import free_port, python_command
-from tests.exporter.conftest import ExporterProcess, Samples
+from tests.exporter.conftest import ExporterProcess, Samples, exporter_env, launch_exporter
 from tests.exporter.truth import executions, truth_executions
-from tests.hardening.chaos_exporter import (
-    collector_value,
-    exporter_env,
-    high_water,
-    start_exporter,
-    wait_until,
-)
+from tests.hardening.chaos_exporter import collector_value, high_water, wait_until
 from tests.hardening.chaos_mounts import MountNamespace, fill, mount_namespace
 from tests.support.sandbox import SandboxServer
 
@@ -127,7 +121,9 @@ def test_a_read_only_ledger_holds_the_counts_says_why_and_catches_up(
     port, ledger = free_port(), ledger_dir / "ledger.sqlite3"
 
     def start() -> ExporterProcess:
-        exporters.append(start_exporter(sandbox, tmp_path, port, ledger, namespace.command()))
+        exporters.append(
+            launch_exporter(sandbox, tmp_path, port=port, ledger=ledger, prefix=namespace.command())
+        )
         return exporters[-1]
 
     counts = add_executions(sandbox, 6, failed=2)
@@ -163,7 +159,9 @@ def test_a_full_disk_holds_the_counts_says_why_and_catches_up(
     port, ledger = free_port(), ledger_dir / "ledger.sqlite3"
 
     def start() -> ExporterProcess:
-        exporters.append(start_exporter(sandbox, tmp_path, port, ledger, namespace.command()))
+        exporters.append(
+            launch_exporter(sandbox, tmp_path, port=port, ledger=ledger, prefix=namespace.command())
+        )
         return exporters[-1]
 
     exporter = start()

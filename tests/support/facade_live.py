@@ -11,7 +11,6 @@ With `query_log`, Prometheus writes every PromQL query it evaluates to that file
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,49 +18,14 @@ from typing import Any
 import yaml
 
 from exporter import catalogue as cat
-from exporter.stack import ManagedProcess, free_port, python_command
+from exporter.stack import ManagedProcess, free_port
+from tests.exporter.conftest import launch_exporter
 from tests.support.prometheus import PrometheusServer, scrape_config
 from tests.support.sandbox import SandboxServer
 
-# Short intervals keep the live data seconds old; the façade's staleness limit is minutes.
-EXPORTER_SETTINGS = {
-    "EXPORTER_INVENTORY_INTERVAL": "1",
-    "EXPORTER_ACTIVITY_INTERVAL": "0.5",
-    "EXPORTER_ACTIVITY_LAG": "0.2",
-    "EXPORTER_ACTIVITY_OVERLAP": "5",
-    "EXPORTER_REQUEST_TIMEOUT": "5",
-    "EXPORTER_MAX_RETRIES": "2",
-    "EXPORTER_BACKOFF_BASE": "0.05",
-    "EXPORTER_BACKOFF_MAX": "0.5",
-}
 # Executions inserted into every workspace (total, failed), distinct per workspace position so
 # that a count read from the wrong workspace cannot pass for the right one.
 BASE_EXECUTIONS = (41, 3)
-
-
-def exporter_process(
-    sandbox: SandboxServer, workdir: Path, port: int, *, detail: bool
-) -> ManagedProcess:
-    """`mm-analytics exporter` reading `sandbox`, with or without per-app/namespace families."""
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("EXPORTER_")}
-    process = ManagedProcess(
-        "exporter",
-        python_command("exporter"),
-        log_path=workdir / "exporter.log",
-        ready_url=f"http://127.0.0.1:{port}/metrics",
-    )
-    process.env = {
-        **clean,
-        **EXPORTER_SETTINGS,
-        "EXPORTER_PLATFORM_URL": sandbox.url,
-        "EXPORTER_PLATFORM_TOKEN": sandbox.token,
-        "EXPORTER_ORG_IDS": ",".join(sandbox.org_ids()),
-        "EXPORTER_LISTEN_ADDRESS": f"127.0.0.1:{port}",
-        "EXPORTER_LEDGER_PATH": str(workdir / "ledger.sqlite3"),
-        "EXPORTER_APP_METRICS": str(detail).lower(),
-        "EXPORTER_NAMESPACE_METRICS": str(detail).lower(),
-    }
-    return process
 
 
 class LiveStack:
@@ -98,10 +62,15 @@ class LiveStack:
             self.sandbox.start()
             self._insert_executions()
             self.truth = self.sandbox.truth()
-            self.exporter = exporter_process(
-                self.sandbox, self.workdir, self.exporter_port, detail=self.detail
-            )
-            self.exporter.start(ready_timeout=timeout)
+            detail = str(self.detail).lower()  # with or without per-app/namespace families
+            self.exporter = launch_exporter(
+                self.sandbox,
+                self.workdir,
+                port=self.exporter_port,
+                request_timeout=5,
+                app_metrics=detail,
+                namespace_metrics=detail,
+            ).process
             self.prometheus.start()
             self._wait_for_truth(timeout)
         except BaseException:
