@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import shutil
 import signal
@@ -77,9 +78,12 @@ def wait_http(url: str, timeout: float = 30.0, process: ManagedProcess | None = 
     raise StackError(f"{url} did not answer 200 within {timeout:.0f} s")
 
 
-def _terminate_with_parent() -> None:
-    """In the child before exec: ask Linux for SIGTERM when the parent dies, even by SIGKILL."""
+def _terminate_with_parent(parent: int) -> None:
+    """In the child before exec: ask Linux for SIGTERM when the parent dies, even by SIGKILL;
+    if it died before the request was made, end at once."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 class ManagedProcess:
@@ -143,7 +147,11 @@ class ManagedProcess:
             env=self.env,
             start_new_session=True,
             # Only the launcher asks for it, from its main thread, before it starts any thread.
-            preexec_fn=_terminate_with_parent if self.die_with_parent else None,  # noqa: PLW1509
+            preexec_fn=(  # noqa: PLW1509
+                functools.partial(_terminate_with_parent, os.getpid())
+                if self.die_with_parent
+                else None
+            ),
         )
         if self.ready_url is not None:
             wait_http(self.ready_url, ready_timeout, self)

@@ -44,9 +44,8 @@ METRICS_DIR_PREFIX = "mm-facade-metrics-"
 LOCK_NAME = ".owner.lock"
 
 
-def remove_abandoned_metrics_dirs(parent: Path) -> list[Path]:
-    """Remove the metrics directories under `parent` whose lock nobody holds; returns them."""
-    removed = []
+def remove_abandoned_metrics_dirs(parent: Path) -> None:
+    """Remove the metrics directories under `parent` whose lock nobody holds."""
     for directory in parent.glob(f"{METRICS_DIR_PREFIX}*"):
         try:
             descriptor = os.open(directory / LOCK_NAME, os.O_RDWR)
@@ -59,8 +58,6 @@ def remove_abandoned_metrics_dirs(parent: Path) -> list[Path]:
         finally:
             os.close(descriptor)
         shutil.rmtree(directory, ignore_errors=True)
-        removed.append(directory)
-    return removed
 
 
 def claim_metrics_dir(parent: Path) -> tuple[Path, int]:

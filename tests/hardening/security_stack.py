@@ -129,7 +129,6 @@ class FacadeServer:
             "facade",
             python_command("facade", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"),
             log_path=self.log_path,
-            env=self.env,
             ready_url=f"{self.url}/healthz",
         )
         # Exactly these settings: no FACADE_* value of the calling environment may leak in.
