@@ -15,8 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from exporter import catalogue as cat
 from exporter.stack import ManagedProcess, free_port
 from tests.exporter.conftest import launch_exporter
@@ -44,15 +42,12 @@ class LiveStack:
         self.sandbox = SandboxServer(workdir / "sandbox", orgs=orgs, workspaces=workspaces)
         self.exporter_port = free_port()
         self.detail = detail
+        self.query_log: Path | None = workdir / "queries.jsonl" if query_log else None
         self.prometheus = PrometheusServer(
             workdir / "prometheus",
             scrape_configs=[scrape_config("exporter", [f"127.0.0.1:{self.exporter_port}"], "1s")],
+            query_log=self.query_log,
         )
-        self.query_log: Path | None = workdir / "queries.jsonl" if query_log else None
-        if self.query_log is not None:
-            config = yaml.safe_load(self.prometheus.config_path.read_text())
-            config["global"]["query_log_file"] = str(self.query_log)
-            self.prometheus.config_path.write_text(yaml.safe_dump(config))
         self.exporter: ManagedProcess | None = None
         self.truth: dict[str, Any] = {}
 

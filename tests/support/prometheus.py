@@ -36,6 +36,7 @@ class PrometheusServer:
         alertmanagers: Sequence[str] = (),
         data_dir: Path | None = None,
         extra_args: Sequence[str] = (),
+        query_log: Path | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = free_port()
@@ -46,6 +47,8 @@ class PrometheusServer:
             "scrape_configs": list(scrape_configs),
             "rule_files": [str(path) for path in rule_files],
         }
+        if query_log is not None:  # every query it evaluates, one JSON line each
+            config["global"]["query_log_file"] = str(query_log)
         if alertmanagers:
             config["alerting"] = {
                 "alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]
