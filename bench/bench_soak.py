@@ -153,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (StackFailed, StackError) as error:
             print(f"bench_soak: {error}", file=sys.stderr)
             return 2
+    if sum(sample.seconds >= args.warmup for sample in samples) < 2:
+        print(f"bench_soak: too few samples after the warm-up: {problems}", file=sys.stderr)
+        return 2
     print_samples(samples, args.warmup)
     trends = [trend(name, samples, args.warmup) for name in SERVICES]
     print_trends(trends, args.bound)
