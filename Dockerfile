@@ -13,6 +13,8 @@ COPY pyproject.toml README.md ./
 COPY exporter ./exporter
 COPY facade ./facade
 COPY sandbox ./sandbox
+COPY stack ./stack
+COPY vocabulary ./vocabulary
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /var/lib/mechamental mechamental \
     && mkdir -p /var/lib/mechamental/ledger /var/lib/mechamental/sandbox \

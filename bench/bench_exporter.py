@@ -25,16 +25,16 @@ import requests
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter import catalogue as cat
-from exporter import platform_api as api
-from exporter.collector import MetricSources, build_registry
-from exporter.exposition import MetricsRenderer
-from exporter.inventory import InventoryCollection
-from exporter.ledger import LedgerView
-from exporter.platform_client import PlatformClient, PlatformTarget, RequestCounter
-from exporter.snapshot import InventorySnapshot
-from exporter.stack import ManagedProcess, free_port, python_command
+from exporter.inventory.schedule import InventoryCollection
+from exporter.inventory.snapshot import InventorySnapshot
+from exporter.ledger.store import LedgerView
+from exporter.metrics.collectors import MetricSources, build_registry
+from exporter.metrics.exposition import MetricsRenderer
+from exporter.platform import api
+from exporter.platform.client import PlatformClient, PlatformTarget, RequestCounter
 from exporter.status import RunStatus
+from stack.supervisor import ManagedProcess, free_port, python_command
+from vocabulary import catalogue as cat
 
 TOKEN = "bench-token"
 PAGE = 200  # the maximum `limit` of every list the pass reads items from

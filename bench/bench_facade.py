@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import requests
 from werkzeug.serving import make_server
 
-from exporter.stack import REPO_ROOT, ManagedProcess, free_port, python_command
+from stack.supervisor import REPO_ROOT, ManagedProcess, free_port, python_command
 
 if str(REPO_ROOT) not in sys.path:  # run as `python bench/bench_facade.py`
     sys.path.insert(0, str(REPO_ROOT))

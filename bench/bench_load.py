@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from exporter.stack import REPO_ROOT, StackError
+from stack.supervisor import REPO_ROOT, StackError
 
 if str(REPO_ROOT) not in sys.path:  # run as `python bench/bench_load.py`
     sys.path.insert(0, str(REPO_ROOT))

@@ -28,7 +28,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from exporter.stack import REPO_ROOT, StackError
+from stack.supervisor import REPO_ROOT, StackError
 
 if str(REPO_ROOT) not in sys.path:  # run as `python bench/bench_soak.py`
     sys.path.insert(0, str(REPO_ROOT))

@@ -17,10 +17,10 @@ from typing import Any
 import psutil
 import requests
 
-from exporter import catalogue as cat
-from exporter.launcher import DEFAULT_PORTS
-from exporter.stack import ManagedProcess, free_port, python_command
 from facade.tokens import mint_token
+from stack.launcher import DEFAULT_PORTS
+from stack.supervisor import ManagedProcess, free_port, python_command
+from vocabulary import catalogue as cat
 
 TOKEN_TTL = 24 * 3600
 
@@ -112,7 +112,7 @@ class LaunchedStack:
             argv = child.cmdline()
             if name == "prometheus" and Path(argv[0]).name == "prometheus":
                 return child
-            if "exporter.cli" in argv and argv[argv.index("exporter.cli") + 1 :][:1] == [name]:
+            if "stack.cli" in argv and argv[argv.index("stack.cli") + 1 :][:1] == [name]:
                 return child
         raise StackFailed(f"no {name} process under the launcher")
 

@@ -12,7 +12,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 
 from exporter.config import CONFIG_PATH_ENV, ConfigError, ExporterConfig, env_name, load_config
-from exporter.ledger import LedgerError
+from exporter.ledger.store import LedgerError
 from exporter.service import ExporterService
 
 log = logging.getLogger("exporter")

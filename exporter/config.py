@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from exporter.platform_token import TokenFileError, read_token_file
+from exporter.platform.token import TokenFileError, read_token_file
 
 ENV_PREFIX = "EXPORTER_"
 # Read by `mm-analytics exporter` to find the file; not a setting itself.

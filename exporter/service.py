@@ -19,15 +19,15 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from requests.adapters import HTTPAdapter
 
-from exporter.activity import ActivityPoller, ActivitySettings
-from exporter.collector import MetricSources
 from exporter.config import ExporterConfig
-from exporter.exposition import CONTENT_TYPE, MetricsRenderer
-from exporter.inventory import InventoryCollection
-from exporter.ledger import Ledger
-from exporter.platform_client import PlatformClient, PlatformTarget, RequestCounter, RequestPolicy
+from exporter.inventory.schedule import InventoryCollection
+from exporter.ledger.activity import ActivityPoller, ActivitySettings
+from exporter.ledger.store import Ledger
+from exporter.metrics.collectors import MetricSources
+from exporter.metrics.exposition import CONTENT_TYPE, MetricsRenderer
+from exporter.platform.client import PlatformClient, PlatformTarget, RequestCounter, RequestPolicy
+from exporter.platform.throttle import Throttle
 from exporter.status import RunStatus, run_recorded
-from exporter.throttle import Throttle
 from exporter.web import exporter_app, make_http_server
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from exporter.catalogue import COLLECTORS
+from vocabulary.catalogue import COLLECTORS
 
 log = logging.getLogger(__name__)
 

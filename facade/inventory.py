@@ -3,12 +3,6 @@ apps, namespaces and the org rollup. Each is one tagged instant query at "now"."
 
 from __future__ import annotations
 
-from exporter.catalogue import (
-    APP_RESOURCE_KINDS,
-    DETAIL_LEVELS,
-    NAMESPACE_RESOURCE_KINDS,
-    RESOURCE_KINDS,
-)
 from facade import promql
 from facade.errors import FeatureDisabled, NotFound
 from facade.readings import Reader, Reading
@@ -20,6 +14,12 @@ from facade.results import (
     SecretAnalytics,
     SourceAnalytics,
     WorkspaceAnalytics,
+)
+from vocabulary.catalogue import (
+    APP_RESOURCE_KINDS,
+    DETAIL_LEVELS,
+    NAMESPACE_RESOURCE_KINDS,
+    RESOURCE_KINDS,
 )
 
 INVENTORY = ("inventory",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporter.catalogue import APP_RESOURCE_KINDS, NAMESPACE_RESOURCE_KINDS, RESOURCE_KINDS
+from vocabulary.catalogue import APP_RESOURCE_KINDS, NAMESPACE_RESOURCE_KINDS, RESOURCE_KINDS
 
 COUNT = {"type": "integer", "minimum": 0}
 COUNTS_BY_NAME = {"type": "object", "additionalProperties": COUNT}

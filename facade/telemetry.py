@@ -20,7 +20,7 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from exporter.catalogue import FACADE_PROMETHEUS_ERRORS, FACADE_REQUEST_DURATION, FACADE_REQUESTS
+from vocabulary.catalogue import FACADE_PROMETHEUS_ERRORS, FACADE_REQUEST_DURATION, FACADE_REQUESTS
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -14,13 +14,18 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.collector import MetricSources
-from exporter.ledger import LedgerView
-from exporter.platform_api import ActionRecord, AppRecord, SecretRecord, SourceRecord
-from exporter.platform_client import RequestCounter
-from exporter.snapshot import InventorySnapshot, NamespaceListing, WorkspaceListing, summarize
-from exporter.stack import ManagedProcess, free_port, python_command
+from exporter.inventory.snapshot import (
+    InventorySnapshot,
+    NamespaceListing,
+    WorkspaceListing,
+    summarize,
+)
+from exporter.ledger.store import LedgerView
+from exporter.metrics.collectors import MetricSources
+from exporter.platform.api import ActionRecord, AppRecord, SecretRecord, SourceRecord
+from exporter.platform.client import RequestCounter
 from exporter.status import RunStatus
+from stack.supervisor import ManagedProcess, free_port, python_command
 from tests.support.sandbox import SandboxServer
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

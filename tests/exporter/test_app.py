@@ -11,10 +11,10 @@ import time
 import pytest
 import requests
 
-from exporter import catalogue as cat
-from exporter.stack import ManagedProcess, free_port, python_command
+from stack.supervisor import ManagedProcess, free_port, python_command
 from tests.exporter.conftest import FAST, ExporterProcess, clean_env, select
 from tests.exporter.truth import executions, truth_executions
+from vocabulary import catalogue as cat
 
 
 def run_exporter(

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from exporter import catalogue as cat
 from tests.exporter.conftest import ExporterProcess, Samples, launch_exporter, select
 from tests.support.sandbox import SandboxServer
+from vocabulary import catalogue as cat
 
 RETRY_AFTER = 0.5
 INVENTORY_GAUGES = tuple(

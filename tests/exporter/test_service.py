@@ -11,7 +11,7 @@ from requests.adapters import HTTPAdapter
 
 from exporter.config import load_config
 from exporter.service import ExporterService, platform_session
-from exporter.stack import free_port
+from stack.supervisor import free_port
 from tests.exporter.conftest import FAST, parse_samples, select
 
 

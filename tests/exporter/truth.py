@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from exporter import catalogue as cat
 from tests.exporter.conftest import Samples, select
+from vocabulary import catalogue as cat
 
 
 def _by(samples: Samples, name: str, org: str, ws: str) -> list[tuple[dict[str, str], float]]:

@@ -8,7 +8,6 @@ import pytest
 import requests
 import responses
 
-from exporter.stack import free_port
 from facade.prometheus import (
     PrometheusClient,
     PrometheusError,
@@ -18,6 +17,7 @@ from facade.prometheus import (
     default_session,
     without_credentials,
 )
+from stack.supervisor import free_port
 
 BASE = "http://mimir.test:8080/prometheus"
 QUERY = f"{BASE}/api/v1/query"

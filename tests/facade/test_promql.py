@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from exporter import catalogue
 from facade import promql
 from tests.support.history import END
 from tests.support.prometheus import PrometheusServer
+from vocabulary import catalogue
 
 EVIL = [
     'ws-a01"} or vector(1) or {x="',

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from exporter.catalogue import EXECUTIONS
 from facade.promql import MAX_LOOKBACK_SECONDS
 from tests.support.facade_http import ApiClient, RecordingSession
 from tests.support.history import PROFILES
 from tests.support.history_truth import HistoryTruth, label
+from vocabulary.catalogue import EXECUTIONS
 
 ZONES = ("UTC", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu")
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.catalogue import FACADE_REQUESTS
-from exporter.stack import ManagedProcess, free_port, python_command
+from stack.supervisor import ManagedProcess, free_port, python_command
 from tests.facade.conftest import JWT_SECRET
 from tests.support.facade_http import OpenApiChecker
 from tests.support.facade_live import LiveStack
+from vocabulary.catalogue import FACADE_REQUESTS
 
 
 def served_count(base: str, route: str) -> float:

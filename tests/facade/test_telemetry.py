@@ -8,9 +8,9 @@ from collections.abc import Callable
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter import catalogue
-from exporter.stack import find_binary
+from stack.supervisor import find_binary
 from tests.support.facade_http import ApiClient
+from vocabulary import catalogue
 
 SUMMARY_RULE = "/v1/orgs/<org_id>/workspaces/<workspace_id>/analytics"
 

@@ -9,9 +9,9 @@ import jwt
 import pytest
 import yaml
 
-from exporter.stack import python_command
 from facade.credentials import hash_api_key
 from facade.tokens import main, mint_token
+from stack.supervisor import python_command
 
 SECRET = "token-test-secret-0123456789abcdef-012345"
 

@@ -13,7 +13,6 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from exporter.catalogue import FACADE_PROMETHEUS_ERRORS
 from facade import FacadeConfig, create_app
 from facade.credentials import JwtSettings
 from tests.facade.conftest import JWT_SECRET
@@ -23,6 +22,7 @@ from tests.support.facade_live import LiveStack
 from tests.support.history import END
 from tests.support.history_openmetrics import COLLECTOR_LAG, SELF_INTERVAL
 from tests.support.prometheus import PrometheusServer
+from vocabulary.catalogue import FACADE_PROMETHEUS_ERRORS
 
 
 def prometheus_errors(app: Flask, reason: str) -> float:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from exporter import catalogue as cat
 from tests.exporter.conftest import Samples, select
+from vocabulary import catalogue as cat
 
 
 def collector_value(samples: Samples, family: cat.Family, collector: str) -> float | None:

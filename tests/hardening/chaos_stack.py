@@ -13,8 +13,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from exporter.stack import ManagedProcess, free_port, python_command, wait_http
 from facade.tokens import mint_token, permissions_for
+from stack.supervisor import ManagedProcess, free_port, python_command, wait_http
 from tests.exporter.conftest import ExporterProcess, launch_exporter
 from tests.support.prometheus import PrometheusServer, scrape_config
 from tests.support.sandbox import SandboxServer

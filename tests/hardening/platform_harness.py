@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from exporter import catalogue as cat
-from exporter import platform_api as api
+from exporter.platform import api
 from tests.exporter.conftest import ExporterProcess, Samples, launch_exporter, select
 from tests.exporter.truth import comparable, executions, exported_workspace, truth_executions
 from tests.support.sandbox import SandboxServer
+from vocabulary import catalogue as cat
 
 PAGE_SIZE = 3  # small pages, so every inventory list of the sandbox spans several
 TIMEOUT = 0.5

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from exporter import catalogue as cat
 from facade.promql import ID_PATTERN
+from vocabulary import catalogue as cat
 
 _EXECUTIONS = cat.EXECUTIONS.sample_name
 PROMQL = [

@@ -20,9 +20,9 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from exporter.stack import ManagedProcess, free_port, python_command
 from facade.credentials import hash_api_key
 from facade.tokens import mint_token
+from stack.supervisor import ManagedProcess, free_port, python_command
 from tests.support.facade_live import LiveStack
 
 JWT_SECRET = "hardening-secret-0123456789abcdef-0123456789abcdef"

@@ -18,12 +18,12 @@ from functools import partial
 import pytest
 import requests
 
-from exporter import catalogue as cat
 from tests.exporter.truth import executions, truth_executions
 from tests.hardening.chaos_exporter import wait_until
 from tests.hardening.chaos_probe import FacadeProbe
 from tests.hardening.chaos_stack import PARTS, ChaosStack
 from tests.support.sandbox import SandboxServer
+from vocabulary import catalogue as cat
 
 SEED = 20_250_101
 RATE = 20.0  # executions per second across all workspaces

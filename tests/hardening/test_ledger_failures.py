@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from exporter import catalogue as cat
-from exporter.ledger import Ledger
-from exporter.platform_api import ExecutionRecord
-from exporter.stack import free_port, python_command
+from exporter.ledger.store import Ledger
+from exporter.platform.api import ExecutionRecord
+from stack.supervisor import free_port, python_command
 from tests.exporter.conftest import ExporterProcess, Samples, exporter_env, launch_exporter
 from tests.exporter.truth import executions, truth_executions
 from tests.hardening.chaos_exporter import collector_value, high_water, wait_until
 from tests.hardening.chaos_mounts import MountNamespace, fill, mount_namespace
 from tests.support.sandbox import SandboxServer
+from vocabulary import catalogue as cat
 
 READ_ONLY = "Read-only file system"
 DISK_FULL = ("database or disk is full", "No space left on device")

@@ -16,18 +16,18 @@ from typing import Any
 import pytest
 import requests
 
-from exporter import catalogue as cat
-from exporter import platform_api as api
 from exporter.config import ConfigError, load_config
-from exporter.platform_client import PlatformClient, PlatformTarget, RequestPolicy
-from exporter.platform_errors import PlatformTimeout, ResponseTooLarge, TokenHeldBack
-from exporter.platform_token import ServiceToken
+from exporter.platform import api
+from exporter.platform.client import PlatformClient, PlatformTarget, RequestPolicy
+from exporter.platform.errors import PlatformTimeout, ResponseTooLarge, TokenHeldBack
+from exporter.platform.token import ServiceToken
 from tests.exporter.conftest import ExporterProcess, Samples, select
 from tests.exporter.truth import executions, truth_executions
 from tests.hardening import platform_cases as cases
 from tests.hardening import platform_harness as h
 from tests.hardening import platform_loopback as loopback
 from tests.support.sandbox import SandboxServer
+from vocabulary import catalogue as cat
 
 BURST = 450  # executions at once: more than two pages of the activity list at its maximum
 RETRY_INTERVAL = 1.5  # between tries of a refused token

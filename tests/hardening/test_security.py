@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from exporter.stack import free_port
 from facade import FacadeConfig, create_app, load_config
 from facade.auth import Authenticator, permission_for
 from facade.credentials import ApiKey, hash_api_key
+from stack.supervisor import free_port
 from tests.hardening import security_corpus as corpus
 from tests.hardening.security_checks import (
     Genuine,

@@ -1,6 +1,6 @@
 """A tiny loopback server serving catalogue-shaped exposition text, for dashboard tests.
 
-Every family of `exporter/catalogue.py` is served with every combination of a few label values;
+Every family of `vocabulary/catalogue.py` is served with every combination of a few label values;
 counters and histograms advance on every scrape so `rate()` has something to measure.
 `/exporter/metrics` serves the exporter's families, `/facade/metrics` the façade's.
 """
@@ -23,8 +23,8 @@ from prometheus_client.core import (
     Metric,
 )
 
-from exporter import catalogue
-from exporter.catalogue import Family
+from vocabulary import catalogue
+from vocabulary.catalogue import Family
 
 # Values of every label the catalogue uses; a new label fails loudly here.
 LABEL_VALUES: dict[str, tuple[str, ...]] = {

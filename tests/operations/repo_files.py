@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from exporter.stack import PROMETHEUS_DIR, REPO_ROOT
+from stack.supervisor import PROMETHEUS_DIR, REPO_ROOT
 
 RULES_DIR = PROMETHEUS_DIR / "rules"
 RULE_TESTS_DIR = PROMETHEUS_DIR / "tests"

@@ -15,7 +15,7 @@ import pytest
 import requests
 import yaml
 
-from exporter.stack import ManagedProcess, alertmanager_argv, free_port, python_command
+from stack.supervisor import ManagedProcess, alertmanager_argv, free_port, python_command
 from tests.operations.repo_files import ALERTMANAGER_CONFIG, fast_rule_copies, load_yaml
 from tests.operations.webhook import Notification, WebhookReceiver
 from tests.support.prometheus import PrometheusServer, scrape_config

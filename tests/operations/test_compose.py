@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from exporter import config as exporter_config
-from exporter.stack import PROMETHEUS_DIR, REPO_ROOT, find_binary
 from sandbox import config as sandbox_config
+from stack.supervisor import PROMETHEUS_DIR, REPO_ROOT, find_binary
 from tests.operations.repo_files import COMPOSE_FILE, GRAFANA_DIR, load_yaml
 
 SERVICES = {"sandbox", "exporter", "facade", "prometheus", "alertmanager", "grafana"}

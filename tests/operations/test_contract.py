@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter import catalogue
-from exporter.stack import REPO_ROOT
+from stack.supervisor import REPO_ROOT
 from tests.operations.repo_files import (
     DASHBOARD_FILES,
     METRICS_DOC,
@@ -20,6 +19,7 @@ from tests.operations.repo_files import (
     recorded_names,
     recording_rules,
 )
+from vocabulary import catalogue
 
 FACADE_SOURCES = sorted((REPO_ROOT / "facade").rglob("*.py"))
 DOC_ROW = re.compile(r"^\| `(mechamental_\w+)` \| (\w+) \| ([^|]*) \|", re.MULTILINE)

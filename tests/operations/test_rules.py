@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from exporter.stack import PROMETHEUS_DIR, find_binary
+from stack.supervisor import PROMETHEUS_DIR, find_binary
 from tests.operations.repo_files import (
     ALERTMANAGER_CONFIG,
     RULE_FILES,

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from exporter.stack import python_command
+from stack.supervisor import python_command
 from tests.support.sandbox import SandboxServer
 
 

@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.test import TestResponse
 
-from exporter.stack import free_port
+from stack.supervisor import free_port
 from tests.support import loopback
 
 

@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from exporter import catalogue as cat
-from exporter.stack import ManagedProcess, free_port
+from stack.supervisor import ManagedProcess, free_port
 from tests.exporter.conftest import launch_exporter
 from tests.support.prometheus import PrometheusServer, scrape_config
 from tests.support.sandbox import SandboxServer
+from vocabulary import catalogue as cat
 
 # Executions inserted into every workspace (total, failed), distinct per workspace position so
 # that a count read from the wrong workspace cannot pass for the right one.

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from exporter.stack import REPO_ROOT, find_binary
+from stack.supervisor import REPO_ROOT, find_binary
 from tests.support.history import END
 from tests.support.history_openmetrics import all_series, block_windows, write_window
 

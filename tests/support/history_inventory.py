@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from exporter.catalogue import RESOURCE_KINDS
 from tests.support.history import SEED, Profile
+from vocabulary.catalogue import RESOURCE_KINDS
 
 SOURCE_TYPES = ("pdf", "docx", "txt", "md", "csv", "json", "image")
 SOURCE_STATUSES = ("created", "processing", "completed", "failed")

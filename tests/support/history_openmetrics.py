@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from exporter import catalogue as cat
 from tests.support.history import (
     EXPORTER_JOB,
     GAUGE_START,
@@ -23,6 +22,7 @@ from tests.support.history import (
     workspaces,
 )
 from tests.support.history_inventory import Inventory, inventory
+from vocabulary import catalogue as cat
 
 SELF_INTERVAL = 15
 COLLECTOR_LAG = 3  # seconds between a collector's last success and the scrape

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 import yaml
 
-from exporter.stack import ManagedProcess, free_port, prometheus_argv
+from stack.supervisor import ManagedProcess, free_port, prometheus_argv
 
 
 def scrape_config(job: str, targets: Sequence[str], interval: str = "1s") -> dict[str, Any]:

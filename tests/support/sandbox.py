@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from exporter.stack import ManagedProcess, free_port, python_command
+from stack.supervisor import ManagedProcess, free_port, python_command
 
 
 class SandboxServer:

@@ -1,0 +1,206 @@
+"""The durable execution ledger: cumulative counts per workspace in SQLite.
+
+Per (org, workspace) the cumulative `total` and `failed` executions; per org the high-water
+mark up to which activity is counted; per org the ids of the execution records seen inside the
+overlap window, so a record read twice is counted once. One poll's counts, high-water mark and
+seen ids are committed in ONE transaction (WAL, `synchronous=FULL`) before they are exposed, so
+a crash at any moment (kill -9 included) neither loses nor double-counts an execution, and the
+counts only ever grow.
+
+A ledger that cannot be written (read-only filesystem, full disk, no permission) still exposes
+its committed counts, read without changing anything on disk; every commit first retries
+opening it for writing and says why it cannot (`LedgerUnavailable`). A file that is not a ledger
+stops the start (`LedgerCorrupt`, see `exporter.ledger.file`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from exporter.ledger.file import (
+    LedgerCorrupt,
+    LedgerError,
+    LedgerUnavailable,
+    failure,
+    open_read_only,
+    open_writable,
+)
+from exporter.platform.api import ExecutionRecord
+
+__all__ = [
+    "CommitResult",
+    "Ledger",
+    "LedgerCorrupt",
+    "LedgerError",
+    "LedgerUnavailable",
+    "LedgerView",
+]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """The committed counts, as exposed: (org, workspace) → (total, failed); org → high water."""
+
+    counts: Mapping[tuple[str, str], tuple[int, int]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    high_water: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """What one commit changed."""
+
+    counted: int
+    duplicates: int
+    pruned: int
+
+
+def _read_view(connection: sqlite3.Connection, version: int) -> LedgerView:
+    """Everything committed, as the database holds it (whoever committed it)."""
+    rows = connection.execute("SELECT org_id, workspace_id, total, failed FROM executions")
+    counts = {(org, ws): (int(total), int(failed)) for org, ws, total, failed in rows}
+    marks = connection.execute("SELECT org_id, micros FROM high_water")
+    return LedgerView(
+        MappingProxyType(counts),
+        MappingProxyType({org: int(micros) for org, micros in marks}),
+        version,
+    )
+
+
+def _read_only_view(path: Path) -> LedgerView:
+    """The committed state of a ledger that cannot be written (empty when there is none)."""
+    connection = open_read_only(path)
+    if connection is None:
+        return LedgerView()
+    try:
+        return _read_view(connection, version=1)
+    except sqlite3.Error as error:
+        raise failure(path, "read", error) from None
+    finally:
+        connection.close()
+
+
+class Ledger:
+    """The SQLite ledger; one writer (the activity poller), any number of readers of `view`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        try:
+            self._open(version=1)
+        except LedgerUnavailable as error:
+            log.warning("%s; serving the committed counts until it can be written", error)
+            self._view = _read_only_view(path)
+
+    @property
+    def view(self) -> LedgerView:
+        """The committed state; replaced as a whole by every commit."""
+        return self._view
+
+    def _open(self, version: int) -> None:
+        connection = open_writable(self.path)
+        try:
+            view = _read_view(connection, version)
+        except sqlite3.Error as error:
+            connection.close()
+            raise failure(self.path, "read", error) from None
+        self._connection, self._view = connection, view
+
+    def _writable(self) -> sqlite3.Connection:
+        """The read-write connection, opened now if the ledger could not be written before."""
+        if self._connection is None:
+            self._open(version=self._view.version + 1)
+            log.info("ledger %s can be written again", self.path)
+        assert self._connection is not None
+        return self._connection
+
+    def ensure_writable(self) -> None:
+        """Return when a commit can be attempted; LedgerError says why not."""
+        with self._lock:
+            self._writable()
+
+    def commit(
+        self,
+        org_id: str,
+        records: Sequence[ExecutionRecord],
+        high_water: int,
+        prune_before: int,
+    ) -> CommitResult:
+        """Count unseen records, move the high-water mark, forget old ids: all atomically."""
+        with self._lock:
+            connection = self._writable()
+            try:
+                result, view = self._write(connection, org_id, records, high_water, prune_before)
+            except sqlite3.Error as error:
+                raise failure(self.path, "written", error) from None
+            self._view = view
+            return result
+
+    def _write(
+        self,
+        connection: sqlite3.Connection,
+        org_id: str,
+        records: Sequence[ExecutionRecord],
+        high_water: int,
+        prune_before: int,
+    ) -> tuple[CommitResult, LedgerView]:
+        added: Counter[tuple[str, bool]] = Counter()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for record in records:
+                cursor = connection.execute(
+                    "INSERT OR IGNORE INTO seen (org_id, record_id, micros) VALUES (?, ?, ?)",
+                    (org_id, record.record_id, record.micros),
+                )
+                if cursor.rowcount == 1:
+                    added[(record.workspace_id, record.failed)] += 1
+            _add_counts(connection, org_id, added)
+            connection.execute(
+                "INSERT INTO high_water (org_id, micros) VALUES (?, ?) ON CONFLICT (org_id) "
+                "DO UPDATE SET micros = max(micros, excluded.micros)",
+                (org_id, high_water),
+            )
+            pruned = connection.execute(
+                "DELETE FROM seen WHERE org_id = ? AND micros < ?", (org_id, prune_before)
+            ).rowcount
+            # Read back inside the transaction: the view is exactly what is committed, even
+            # when another process shares the file (an overlapping restart).
+            view = _read_view(connection, self._view.version + 1)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        counted = sum(added.values())
+        return CommitResult(counted, len(records) - counted, pruned), view
+
+    def close(self) -> None:
+        """Close the database (every commit is already durable)."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+def _add_counts(
+    connection: sqlite3.Connection, org_id: str, added: Counter[tuple[str, bool]]
+) -> None:
+    for workspace in sorted({workspace for workspace, _ in added}):
+        total = added[(workspace, False)] + added[(workspace, True)]
+        connection.execute(
+            "INSERT INTO executions (org_id, workspace_id, total, failed) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (org_id, workspace_id) DO UPDATE SET "
+            "total = total + excluded.total, failed = failed + excluded.failed",
+            (org_id, workspace, total, added[(workspace, True)]),
+        )

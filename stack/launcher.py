@@ -1,0 +1,263 @@
+"""`mm-analytics up`: the whole stack as local processes until Ctrl-C or SIGTERM.
+
+Starts, in order, the sandbox platform (unless a real platform is given), the exporter,
+Prometheus, Alertmanager and the façade, each in its own process group with its log under the
+state directory; prints their URLs, a demo token and a curl line; stops every child on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import requests
+import yaml
+
+from facade.tokens import mint_token
+from stack.supervisor import (
+    PROMETHEUS_DIR,
+    ManagedProcess,
+    StackError,
+    alertmanager_argv,
+    find_binary,
+    prometheus_argv,
+    python_command,
+)
+
+DEFAULT_PORTS = {
+    "sandbox": 8900,
+    "exporter": 9877,
+    "prometheus": 9090,
+    "alertmanager": 9093,
+    "facade": 8000,
+}
+SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's well-known demo token
+
+
+@dataclass(frozen=True)
+class Options:
+    """What `mm-analytics up` was asked to run."""
+
+    state_dir: Path
+    ports: dict[str, int]
+    platform_url: str | None
+    platform_token: str | None
+    org_ids: tuple[str, ...]
+    seed: int
+    rate: float
+    scrape_interval: str
+    with_alertmanager: bool
+
+    def url(self, service: str) -> str:
+        """The loopback URL of a service."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+
+def parse_options(argv: Sequence[str]) -> Options:
+    """Options from the command line; every port is overridable."""
+    parser = argparse.ArgumentParser(prog="mm-analytics up", description=__doc__)
+    parser.add_argument("--state-dir", type=Path, default=Path(".state"))
+    for service, port in DEFAULT_PORTS.items():
+        parser.add_argument(f"--{service}-port", type=int, default=port, metavar="PORT")
+    parser.add_argument("--platform-url", help="read a real platform instead of the sandbox")
+    parser.add_argument("--platform-token", help="service token for --platform-url")
+    parser.add_argument("--org-ids", default="", help="comma-separated org ids (real platform)")
+    parser.add_argument("--seed", type=int, default=7, help="sandbox seed")
+    parser.add_argument("--rate", type=float, default=2.0, help="sandbox executions per second")
+    parser.add_argument("--scrape-interval", default="15s")
+    parser.add_argument("--no-alertmanager", action="store_true")
+    args = parser.parse_args(list(argv))
+    if args.platform_url and not (args.platform_token and args.org_ids):
+        parser.error("--platform-url needs --platform-token and --org-ids")
+    ports = {service: getattr(args, f"{service}_port") for service in DEFAULT_PORTS}
+    return Options(
+        state_dir=args.state_dir.resolve(),
+        ports=ports,
+        platform_url=args.platform_url,
+        platform_token=args.platform_token,
+        org_ids=tuple(org for org in args.org_ids.split(",") if org),
+        seed=args.seed,
+        rate=args.rate,
+        scrape_interval=args.scrape_interval,
+        with_alertmanager=not args.no_alertmanager,
+    )
+
+
+def render_prometheus_config(options: Options, template: Path = PROMETHEUS_DIR) -> Path:
+    """Write the checked-in prometheus.yml with this run's ports and absolute rule paths."""
+    config: dict[str, Any] = yaml.safe_load((template / "prometheus.yml").read_text())
+    config["global"]["scrape_interval"] = options.scrape_interval
+    config["global"].pop("scrape_timeout", None)  # Prometheus then caps it at the interval
+    config["rule_files"] = [str(template / pattern) for pattern in config.get("rule_files", [])]
+    for job in config["scrape_configs"]:
+        if job["job_name"] in options.ports:
+            job["static_configs"] = [{"targets": [f"127.0.0.1:{options.ports[job['job_name']]}"]}]
+    if options.with_alertmanager:
+        target = f"127.0.0.1:{options.ports['alertmanager']}"
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [target]}]}]}
+    else:
+        config.pop("alerting", None)
+    path = options.state_dir / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def jwt_secret(state_dir: Path) -> str:
+    """The façade's signing secret for this state directory, made once and kept private."""
+    path = state_dir / "jwt-secret"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+class Stack:
+    """The running children, stopped in reverse order of their start."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.children: list[ManagedProcess] = []
+
+    def start(
+        self, name: str, argv: list[str], ready: str, env: dict[str, str] | None = None
+    ) -> None:
+        """Start one child and wait for its ready URL."""
+        process = ManagedProcess(
+            name,
+            argv,
+            log_path=self.options.state_dir / "logs" / f"{name}.log",
+            env=env,
+            ready_url=f"{self.options.url(name)}{ready}",
+            die_with_parent=True,  # no orphans even when the launcher is SIGKILLed
+        )
+        self.children.append(process)
+        process.start(ready_timeout=60)
+
+    def stop(self) -> None:
+        """Stop every child, last started first."""
+        for process in reversed(self.children):
+            process.stop()
+
+    def exited(self) -> ManagedProcess | None:
+        """The first child that is no longer running, if any."""
+        return next((child for child in self.children if not child.alive), None)
+
+
+def start_platform(stack: Stack) -> tuple[str, str, tuple[str, ...]]:
+    """The platform URL, token and org ids: the given real platform, or a fresh sandbox."""
+    options = stack.options
+    if options.platform_url and options.platform_token:
+        return options.platform_url, options.platform_token, options.org_ids
+    stack.start(
+        "sandbox",
+        python_command(
+            "sandbox",
+            f"--port={options.ports['sandbox']}",
+            f"--db={options.state_dir / 'sandbox.db'}",
+            f"--seed={options.seed}",
+            f"--rate={options.rate}",
+            f"--token={SANDBOX_TOKEN}",
+        ),
+        "/healthz",
+    )
+    org_ids = requests.get(f"{options.url('sandbox')}/_sandbox/orgs", timeout=10).json()["org_ids"]
+    return options.url("sandbox"), SANDBOX_TOKEN, tuple(org_ids)
+
+
+def start_services(stack: Stack) -> tuple[str, str]:
+    """Start every service; return the façade's signing secret and the first org id."""
+    options = stack.options
+    platform_url, token, org_ids = start_platform(stack)
+    exporter_env = {
+        "EXPORTER_PLATFORM_URL": platform_url,
+        "EXPORTER_PLATFORM_TOKEN": token,
+        "EXPORTER_ORG_IDS": ",".join(org_ids),
+        "EXPORTER_LISTEN_ADDRESS": f"127.0.0.1:{options.ports['exporter']}",
+        "EXPORTER_LEDGER_PATH": str(options.state_dir / "ledger.db"),
+    }
+    stack.start("exporter", python_command("exporter"), "/metrics", exporter_env)
+    data_dir = options.state_dir / "prometheus"
+    config = render_prometheus_config(options)
+    stack.start(
+        "prometheus", prometheus_argv(config, data_dir, options.ports["prometheus"]), "/-/ready"
+    )
+    if options.with_alertmanager:
+        am_argv = alertmanager_argv(
+            PROMETHEUS_DIR / "alertmanager.yml",
+            options.state_dir / "alertmanager",
+            options.ports["alertmanager"],
+        )
+        stack.start("alertmanager", am_argv, "/-/ready")
+    secret = jwt_secret(options.state_dir)
+    facade_env = {
+        "FACADE_PROMETHEUS_URL": options.url("prometheus"),
+        "FACADE_JWT_SECRET": secret,
+    }
+    bind = f"--bind=127.0.0.1:{options.ports['facade']}"
+    stack.start("facade", python_command("facade", bind), "/healthz", facade_env)
+    return secret, org_ids[0]
+
+
+def banner(stack: Stack, secret: str, org_id: str) -> str:
+    """The URLs of the running services, a demo token and a curl line that works."""
+    token = mint_token(secret, org_id, ["analytics:*:view"], ttl=24 * 3600)
+    lines = ["MechaMental Analytics is running:"]
+    lines += [f"  {child.name:<13}{stack.options.url(child.name)}" for child in stack.children]
+    lines += [
+        f"  logs         {stack.options.state_dir / 'logs'}",
+        "",
+        f"Demo token (org {org_id}, analytics:*:view, 24 h):",
+        f"  {token}",
+        "",
+        f"  curl -H 'Authorization: Bearer {token}' \\",
+        f"    {stack.options.url('facade')}/v1/orgs/{org_id}/analytics",
+        "",
+        "The first numbers appear after the first inventory pass. Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)
+
+
+def run(options: Options, stop: threading.Event) -> int:
+    """Run the stack until `stop` is set or a child exits; always stop every child."""
+    options.state_dir.mkdir(parents=True, exist_ok=True)
+    stack = Stack(options)
+    try:
+        find_binary("prometheus")
+        if options.with_alertmanager:
+            find_binary("prometheus-alertmanager", "alertmanager")
+        secret, org_id = start_services(stack)
+        print(banner(stack, secret, org_id), flush=True)
+        while not stop.wait(0.5):
+            child = stack.exited()
+            if child is not None:
+                print(
+                    f"{child.name} exited ({child.returncode}); {child.log_hint}", file=sys.stderr
+                )
+                return 1
+        return 0
+    except StackError as error:
+        print(f"mm-analytics up: {error}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+
+
+def main(argv: Sequence[str]) -> int:
+    """Entry point of `mm-analytics up`."""
+    options = parse_options(argv)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return run(options, stop)

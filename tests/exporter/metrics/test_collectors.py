@@ -1,0 +1,114 @@
+"""The collectors: golden exposition, promtool-clean, cached bytes identical to generate_latest."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.inventory.snapshot import InventorySnapshot
+from exporter.metrics.collectors import build_registry
+from exporter.metrics.exposition import MetricsRenderer
+from tests.exporter.conftest import parse_samples, select
+from vocabulary import catalogue as cat
+
+GOLDEN = Path(__file__).parent / "golden" / "metrics.txt"
+
+
+def test_the_exposition_matches_the_golden_file(fixed_sources):
+    body = MetricsRenderer(fixed_sources).render()
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_bytes(body)
+    assert body.decode() == GOLDEN.read_text()
+
+
+def test_promtool_finds_nothing_to_complain_about():
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is a required system binary"
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=GOLDEN.read_bytes(), capture_output=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"" and result.stderr == b""
+
+
+def test_cached_rendering_is_byte_identical_to_generate_latest(fixed_sources):
+    renderer = MetricsRenderer(fixed_sources)
+    registry = build_registry(fixed_sources)
+    assert renderer.render() == generate_latest(registry)
+    assert renderer.render() == generate_latest(registry)  # served from the cache this time
+
+
+def test_cache_follows_a_new_snapshot(fixed_sources):
+    state = {"snapshot": fixed_sources.snapshot()}
+    sources = dataclasses.replace(fixed_sources, snapshot=lambda: state["snapshot"])
+    renderer = MetricsRenderer(sources)
+    first = renderer.render()
+    state["snapshot"] = InventorySnapshot.build([], version=4)
+    second = renderer.render()
+    assert second != first
+    assert second == generate_latest(build_registry(sources))
+    assert b"mechamental_workspace_info{" not in second
+
+
+def test_every_family_comes_from_the_catalogue_with_its_type_and_help(fixed_sources):
+    text = MetricsRenderer(fixed_sources).render().decode()
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    exporter_families = [f for f in cat.ALL_FAMILIES if f.component == "exporter"]
+    assert set(families) == {family.name for family in exporter_families}
+    for family in exporter_families:
+        assert families[family.name].type == family.kind
+        assert families[family.name].documentation == family.help
+        for sample in families[family.name].samples:
+            assert set(sample.labels) == set(family.labels), (family.name, sample)
+            assert sample.timestamp is None
+
+
+def test_counters_exist_for_every_known_workspace(fixed_sources):
+    samples = parse_samples(MetricsRenderer(fixed_sources).render().decode())
+    totals = select(samples, cat.EXECUTIONS.sample_name)
+    failed = select(samples, cat.EXECUTIONS_FAILED.sample_name)
+    expected = set(fixed_sources.snapshot().workspaces) | set(fixed_sources.ledger().counts)
+    keys = {(dict(labels)["org_id"], dict(labels)["workspace_id"]) for labels in totals}
+    assert keys == expected
+    for labels, value in totals.items():
+        key = (dict(labels)["org_id"], dict(labels)["workspace_id"])
+        assert (value, failed[labels]) == fixed_sources.ledger().counts.get(key, (0, 0))
+
+
+def test_self_metrics_report_runs_requests_and_ledger(fixed_sources):
+    samples = parse_samples(MetricsRenderer(fixed_sources).render().decode())
+    states = fixed_sources.status.states()
+    for name, state in states.items():
+        labels = frozenset({("collector", name)})
+        assert samples[(cat.COLLECTOR_UP.sample_name, labels)] == float(state.up)
+        assert samples[(cat.COLLECTOR_FAILURES.sample_name, labels)] == state.failures
+        assert samples[(cat.COLLECTOR_LAST_SUCCESS.sample_name, labels)] == state.last_success
+    requests_seen = {
+        (dict(labels)["endpoint"], dict(labels)["code"]): value
+        for labels, value in select(samples, cat.PLATFORM_REQUESTS.sample_name).items()
+    }
+    assert requests_seen == fixed_sources.requests.snapshot()
+    mark = fixed_sources.ledger().high_water["org-a"] / 1e6
+    org_a = frozenset({("org_id", "org-a")})
+    assert samples[(cat.LEDGER_HIGH_WATER.sample_name, org_a)] == mark
+    assert samples[(cat.LEDGER_LAG.sample_name, org_a)] == fixed_sources.clock() - mark
+    assert select(samples, cat.LEDGER_LAG.sample_name, org_id="org-b") == {}
+    stale = select(samples, cat.STALE_WORKSPACES.sample_name)
+    assert {dict(k)["org_id"]: v for k, v in stale.items()} == {"org-a": 0, "org-b": 1}
+
+
+def test_detail_levels_can_be_switched_off(fixed_sources):
+    sources = dataclasses.replace(fixed_sources, app_metrics=False, namespace_metrics=False)
+    body = MetricsRenderer(sources).render()
+    assert body == generate_latest(build_registry(sources))
+    names = {family.name for family in text_string_to_metric_families(body.decode())}
+    assert not names & {f.name for f in (*cat.APP_FAMILIES, *cat.NAMESPACE_FAMILIES)}
+    samples = parse_samples(body.decode())
+    detail = select(samples, cat.DETAIL_ENABLED.sample_name)
+    assert {dict(k)["level"]: v for k, v in detail.items()} == {"app": 0.0, "namespace": 0.0}

@@ -1,0 +1,208 @@
+"""`mm-analytics up` on free ports: every service answers, the curl line works, nothing is left."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from facade.tokens import mint_token
+from stack.launcher import DEFAULT_PORTS
+from stack.supervisor import free_port, python_command
+
+BANNER_END = "Ctrl-C stops everything."
+
+
+def read_lines(stream, lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+def wait_for_banner(
+    launcher: subprocess.Popen[str], lines: queue.Queue[str], timeout: float
+) -> str:
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while time.monotonic() < deadline and (launcher.poll() is None or not lines.empty()):
+        try:
+            seen.append(lines.get(timeout=0.5))
+        except queue.Empty:
+            continue
+        if BANNER_END in seen[-1]:
+            return "".join(seen)
+    raise AssertionError("no banner within the deadline:\n" + "".join(seen))
+
+
+def get_until_ok(url: str, headers: dict[str, str], timeout: float) -> requests.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = requests.get(url, headers=headers, timeout=5)
+        if response.status_code == 200 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.5)
+
+
+def org_headers(secret: str, org_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(secret, org_id, ['analytics:*:view'])}"}
+
+
+def rollup_differences(facade: str, headers: dict[str, str], org_id: str, truth: dict) -> list:
+    """How the façade's org rollup differs from the truth (empty when it matches)."""
+    body = requests.get(f"{facade}/v1/orgs/{org_id}/analytics", headers=headers, timeout=10)
+    if body.status_code != 200:
+        return [body.status_code, body.text]
+    served = {item["workspace_id"]: item for item in body.json()["workspaces"]}
+    expected = truth["orgs"][org_id]["workspaces"]
+    if served.keys() != expected.keys():
+        return [sorted(served), sorted(expected)]
+    return [
+        (ws, served[ws]["resources"], served[ws]["executions"], expected[ws])
+        for ws in expected
+        if served[ws]["resources"] != expected[ws]["resources"]
+        or {key: served[ws]["executions"][key] for key in ("total", "success", "failed")}
+        != expected[ws]["executions"]
+    ]
+
+
+def assert_facade_equals_truth(sandbox: str, facade: str, secret: str) -> None:
+    """Stop the stream, then every workspace reads the sandbox's truth through the façade."""
+    requests.put(
+        f"{sandbox}/_sandbox/stream", json={"running": False}, timeout=10
+    ).raise_for_status()
+    truth = requests.get(f"{sandbox}/_sandbox/truth", timeout=10).json()
+    deadline = time.monotonic() + 90
+    while differences := [
+        difference
+        for org in truth["orgs"]
+        for difference in rollup_differences(facade, org_headers(secret, org), org, truth)
+    ]:
+        assert time.monotonic() < deadline, f"the façade never converged: {differences}"
+        time.sleep(1)
+    for org_id, org in truth["orgs"].items():
+        headers = org_headers(secret, org_id)
+        for ws, expected in org["workspaces"].items():
+            base = f"{facade}/v1/orgs/{org_id}/workspaces/{ws}"
+            for part in ("sources", "secrets", "actions"):
+                served = requests.get(f"{base}/analytics/{part}", headers=headers, timeout=10)
+                assert served.json() == expected[part], (ws, part)
+            for app_id, app in expected["apps"].items():
+                served = requests.get(
+                    f"{base}/apps/{app_id}/analytics", headers=headers, timeout=10
+                )
+                assert served.json() == app
+            for ns_id, namespace in expected["namespaces"].items():
+                served = requests.get(
+                    f"{base}/namespaces/{ns_id}/analytics", headers=headers, timeout=10
+                ).json()
+                assert served == {
+                    key: namespace[key] for key in ("namespace_id", "threads", "sources")
+                }
+
+
+@pytest.fixture()
+def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, int], str, Path]]:
+    ports = {service: free_port() for service in DEFAULT_PORTS}
+    argv = python_command(
+        "up",
+        f"--state-dir={tmp_path / 'state'}",
+        "--scrape-interval=1s",
+        "--rate=5",
+        *(f"--{service}-port={port}" for service, port in ports.items()),
+    )
+    launcher = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=read_lines, args=(launcher.stdout, lines), daemon=True).start()
+    try:
+        yield launcher, ports, wait_for_banner(launcher, lines, timeout=120), tmp_path / "state"
+    finally:
+        if launcher.poll() is None:  # a failed test: let the launcher stop its children
+            launcher.send_signal(signal.SIGTERM)
+            try:
+                launcher.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                launcher.kill()
+                launcher.wait()
+        if launcher.stdout is not None:
+            launcher.stdout.close()
+
+
+def test_up_serves_every_service_and_stops_every_child(launched) -> None:
+    launcher, ports, banner, state_dir = launched
+    for service, port in ports.items():
+        assert f"http://127.0.0.1:{port}" in banner, service
+    assert requests.get(f"http://127.0.0.1:{ports['sandbox']}/healthz", timeout=5).ok
+    metrics = requests.get(f"http://127.0.0.1:{ports['exporter']}/metrics", timeout=5)
+    assert "mechamental_executions_total" in metrics.text
+    assert requests.get(f"http://127.0.0.1:{ports['prometheus']}/-/ready", timeout=5).ok
+    assert requests.get(f"http://127.0.0.1:{ports['alertmanager']}/-/ready", timeout=5).ok
+
+    token = re.search(r"Bearer (\S+)'", banner)
+    url = re.search(r"(http://127\.0\.0\.1:\d+/v1/orgs/\S+/analytics)", banner)
+    assert token and url, banner
+    rollup = get_until_ok(url.group(1), {"Authorization": f"Bearer {token.group(1)}"}, 90)
+    assert rollup.status_code == 200, rollup.text
+    assert rollup.json()["workspace_count"] > 0
+
+    assert_facade_equals_truth(
+        f"http://127.0.0.1:{ports['sandbox']}",
+        url.group(1).split("/v1/")[0],
+        (state_dir / "jwt-secret").read_text().strip(),
+    )
+
+    children = psutil.Process(launcher.pid).children(recursive=True)
+    assert len(children) >= len(DEFAULT_PORTS)
+    launcher.send_signal(signal.SIGTERM)
+    assert launcher.wait(timeout=60) == 0
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
+
+
+def test_children_stop_even_when_the_launcher_is_killed(tmp_path: Path) -> None:
+    argv = python_command(
+        "up",
+        f"--state-dir={tmp_path / 'state'}",
+        "--no-alertmanager",
+        *(f"--{service}-port={free_port()}" for service in DEFAULT_PORTS),
+    )
+    launcher = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=read_lines, args=(launcher.stdout, lines), daemon=True).start()
+    try:
+        wait_for_banner(launcher, lines, timeout=120)
+        children = psutil.Process(launcher.pid).children(recursive=True)
+        assert len(children) >= 4
+    finally:
+        launcher.kill()
+        launcher.wait()
+        if launcher.stdout is not None:
+            launcher.stdout.close()
+    _, alive = psutil.wait_procs(children, timeout=20)
+    assert alive == []
+
+
+def test_a_missing_prometheus_is_named_with_its_package(tmp_path: Path) -> None:
+    empty_path = tmp_path / "bin"
+    empty_path.mkdir()
+    result = subprocess.run(
+        python_command("up", f"--state-dir={tmp_path / 'state'}"),
+        env={"PATH": str(empty_path)},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "prometheus is not installed" in result.stderr
+    assert "apt-get install -y prometheus" in result.stderr
+    assert not (tmp_path / "state" / "logs").exists()  # nothing was started
