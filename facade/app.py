@@ -20,6 +20,7 @@ from facade.readings import Freshness, Reader
 from facade.state import EXTENSION, FacadeState
 from facade.timeseries import ExecutionSeriesService
 from facade.views import api
+from vocabulary.id_routes import EncodedIdRouting, IdConverter
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ def create_app(
     # Werkzeug would answer `/v1//orgs/...` with its own HTML redirect to a URL built from the
     # Host header; a path with an empty segment is an unknown route (an enveloped 404).
     app.url_map.merge_slashes = False
+    # An id may hold `/`, sent as `%2F`: route on the raw path, each id one segment.
+    app.url_map.converters["default"] = IdConverter
+    app.wsgi_app = EncodedIdRouting(app.wsgi_app)  # type: ignore[method-assign]
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the spec's key order
     metrics = telemetry.FacadeMetrics()
     client = PrometheusClient(
@@ -73,6 +77,6 @@ def create_app(
         inventory=InventoryService(reader),
         series=ExecutionSeriesService(reader),
         metrics=metrics,
-        openapi=openapi.document(app.url_map),
+        openapi=openapi.document(app),
     )
     return app

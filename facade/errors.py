@@ -28,6 +28,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from facade.bodies import ErrorResponse, HTTPValidationError
 from facade.prometheus import PrometheusError
 
 log = logging.getLogger(__name__)
@@ -142,15 +143,15 @@ def error_timestamp(now: float) -> str:
     return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def envelope(error: ApiError, now: float) -> dict[str, Any]:
+def envelope(error: ApiError, now: float) -> ErrorResponse:
     """The spec's error body for `error`."""
-    return {
-        "error": error.error,
-        "message": error.message,
-        "details": error.details,
-        "timestamp": error_timestamp(now),
-        "status_code": error.status_code,
-    }
+    return ErrorResponse(
+        error=error.error,
+        message=error.message,
+        details=error.details,
+        timestamp=error_timestamp(now),
+        status_code=error.status_code,
+    )
 
 
 def _json_safe(value: Any) -> Any:
@@ -175,7 +176,7 @@ def validation_item(location: str, error: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _respond(error: ApiError, clock: Clock) -> Response:
-    response = jsonify(envelope(error, clock()))
+    response = jsonify(envelope(error, clock()).model_dump(mode="json"))
     response.status_code = error.status_code
     response.headers.update(error.headers)
     return response
@@ -207,7 +208,7 @@ def register_error_handlers(app: Flask, clock: Clock, retry_after: int) -> None:
 
     @app.errorhandler(RequestValidationError)
     def validation_error(exc: RequestValidationError) -> Response:
-        response = jsonify({"detail": exc.errors})
+        response = jsonify(HTTPValidationError.of(exc.errors).model_dump(mode="json"))
         response.status_code = 422
         return response
 

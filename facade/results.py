@@ -1,9 +1,12 @@
-"""What the analytics services answer, before serialization to the spec's JSON shapes."""
+"""What the analytics services answer, before `facade.bodies` shapes it as the spec's JSON."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
+
+Period = Literal["hourly", "daily"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,23 @@ class OrgAnalytics:
 
     org_id: str
     workspaces: tuple[WorkspaceAnalytics, ...]
+
+    @property
+    def resources(self) -> dict[str, int]:
+        """Each resource count summed over the workspaces."""
+        kinds = self.workspaces[0].resources.keys() if self.workspaces else ()
+        return {kind: sum(item.resources[kind] for item in self.workspaces) for kind in kinds}
+
+    @property
+    def executions(self) -> Executions:
+        """The executions of every workspace."""
+        return sum((item.executions for item in self.workspaces), Executions(0, 0))
+
+    @property
+    def updated_at(self) -> float:
+        """The oldest collection time among the workspaces."""
+        # The rollup is as current as its least recently collected workspace.
+        return min(item.updated_at for item in self.workspaces)
 
 
 @dataclass(frozen=True)
@@ -94,6 +114,6 @@ class TimeSeries:
     """Executions per bucket, labelled by bucket start, oldest first."""
 
     metric: str
-    period: str
+    period: Period
     labels: tuple[str, ...]
     values: tuple[int, ...]

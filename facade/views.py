@@ -1,15 +1,18 @@
-"""The ten analytics routes of the spec: authenticate, validate, authorize, query, serialize."""
+"""The ten analytics routes of the spec: authenticate, validate, authorize, query, serialize.
+
+Each request is authenticated first; `@operation` validates the declared parameters and
+serializes the body model the view returns; the view authorizes and asks one service."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, g, request
 
-from facade import params, serializers
+from facade import bodies, params
+from facade.operations import DETAIL_ERRORS, operation
 from facade.promql import Scope
 from facade.state import state
 
@@ -28,91 +31,114 @@ def authenticate() -> None:
     g.principal = state().authenticator.authenticate(request.headers.get("Authorization"))
 
 
-def _scope(route_params: Sequence[params.Param]) -> tuple[Scope, dict[str, Any]]:
-    values = params.parse(route_params, request.view_args or {}, request.args)
-    g.principal.require(values["org_id"], values.get("workspace_id"))
-    scope = Scope(
-        values["org_id"],
-        values.get("workspace_id"),
-        values.get("app_id"),
-        values.get("namespace_id"),
-    )
-    return scope, values
+def _authorized(scope: Scope) -> Scope:
+    """`scope`, once the caller's token may read it (Forbidden otherwise)."""
+    g.principal.require(scope.org_id, scope.workspace_id)
+    return scope
 
 
 @route("/v1/orgs/<org_id>/analytics")
-def org_analytics(org_id: str) -> Response:
+@operation("Get org analytics rollup", params=params.ROLLUP_PARAMS, body=bodies.OrgAnalytics)
+def org_analytics(org_id: str, workspace_id: str | None) -> bodies.OrgAnalytics:
     """The org rollup, optionally narrowed to one workspace."""
-    scope, _ = _scope(params.ROLLUP_PARAMS)
-    return jsonify(serializers.org(state().inventory.rollup(scope)))
+    scope = _authorized(Scope(org_id, workspace_id))
+    return bodies.OrgAnalytics.of(state().inventory.rollup(scope))
 
 
 @route(f"{WORKSPACE}/analytics")
-def workspace_analytics(org_id: str, workspace_id: str) -> Response:
+@operation(
+    "Get workspace analytics summary",
+    params=params.WORKSPACE_PARAMS,
+    body=bodies.WorkspaceAnalytics,
+)
+def workspace_analytics(org_id: str, workspace_id: str) -> bodies.WorkspaceAnalytics:
     """The workspace summary."""
-    scope, _ = _scope(params.WORKSPACE_PARAMS)
-    return jsonify(serializers.workspace(state().inventory.summary(scope)))
+    scope = _authorized(Scope(org_id, workspace_id))
+    return bodies.WorkspaceAnalytics.of(state().inventory.summary(scope))
 
 
 @route(f"{WORKSPACE}/analytics/resources")
-def resource_counts(org_id: str, workspace_id: str) -> Response:
+@operation("Get resource counts", params=params.WORKSPACE_PARAMS, body=bodies.ResourceCounts)
+def resource_counts(org_id: str, workspace_id: str) -> bodies.ResourceCounts:
     """The nine resource counts."""
-    scope, _ = _scope(params.WORKSPACE_PARAMS)
-    return jsonify(state().inventory.resources(scope))
+    scope = _authorized(Scope(org_id, workspace_id))
+    return bodies.ResourceCounts(**state().inventory.resources(scope))
 
 
 @route(f"{WORKSPACE}/analytics/executions")
-def execution_metrics(org_id: str, workspace_id: str) -> Response:
+@operation("Get execution metrics", params=params.WORKSPACE_PARAMS, body=bodies.ExecutionMetrics)
+def execution_metrics(org_id: str, workspace_id: str) -> bodies.ExecutionMetrics:
     """Execution totals and success rate."""
-    scope, _ = _scope(params.WORKSPACE_PARAMS)
-    return jsonify(serializers.executions(state().inventory.executions(scope)))
+    scope = _authorized(Scope(org_id, workspace_id))
+    return bodies.ExecutionMetrics.of(state().inventory.executions(scope))
 
 
 @route(f"{WORKSPACE}/analytics/executions/hourly")
-def hourly_executions(org_id: str, workspace_id: str) -> Response:
+@operation("Get hourly execution data", params=params.HOURLY_PARAMS, body=bodies.TimeSeries)
+def hourly_executions(org_id: str, workspace_id: str, hours: int) -> bodies.TimeSeries:
     """Executions per UTC hour."""
-    scope, values = _scope(params.HOURLY_PARAMS)
-    return jsonify(serializers.series(state().series.hourly(scope, values["hours"])))
+    scope = _authorized(Scope(org_id, workspace_id))
+    return bodies.TimeSeries.of(state().series.hourly(scope, hours))
 
 
 @route(f"{WORKSPACE}/analytics/executions/daily")
-def daily_executions(org_id: str, workspace_id: str) -> Response:
+@operation("Get daily execution data", params=params.DAILY_PARAMS, body=bodies.TimeSeries)
+def daily_executions(
+    org_id: str, workspace_id: str, days: int, tz: str | None
+) -> bodies.TimeSeries:
     """Executions per calendar day, UTC or in the `tz` zone."""
-    scope, values = _scope(params.DAILY_PARAMS)
-    zone = ZoneInfo(values["tz"]) if values["tz"] else UTC
-    return jsonify(serializers.series(state().series.daily(scope, values["days"], zone)))
+    scope = _authorized(Scope(org_id, workspace_id))
+    zone = ZoneInfo(tz) if tz else UTC
+    return bodies.TimeSeries.of(state().series.daily(scope, days, zone))
 
 
 @route(f"{WORKSPACE}/apps/<app_id>/analytics")
-def app_analytics(org_id: str, workspace_id: str, app_id: str) -> Response:
+@operation(
+    "Get app analytics",
+    params=params.APP_PARAMS,
+    body=bodies.AppAnalytics,
+    errors=DETAIL_ERRORS,
+)
+def app_analytics(org_id: str, workspace_id: str, app_id: str) -> bodies.AppAnalytics:
     """Resource counts of one app."""
-    scope, _ = _scope(params.APP_PARAMS)
-    return jsonify(serializers.app(state().inventory.app(scope)))
+    scope = _authorized(Scope(org_id, workspace_id, app_id=app_id))
+    return bodies.AppAnalytics.of(state().inventory.app(scope))
 
 
 @route(f"{WORKSPACE}/namespaces/<namespace_id>/analytics")
-def namespace_analytics(org_id: str, workspace_id: str, namespace_id: str) -> Response:
+@operation(
+    "Get namespace analytics",
+    params=params.NAMESPACE_PARAMS,
+    body=bodies.NamespaceAnalytics,
+    errors=DETAIL_ERRORS,
+)
+def namespace_analytics(
+    org_id: str, workspace_id: str, namespace_id: str
+) -> bodies.NamespaceAnalytics:
     """Resource counts of one namespace."""
-    scope, _ = _scope(params.NAMESPACE_PARAMS)
-    return jsonify(serializers.namespace(state().inventory.namespace(scope)))
+    scope = _authorized(Scope(org_id, workspace_id, namespace_id=namespace_id))
+    return bodies.NamespaceAnalytics.of(state().inventory.namespace(scope))
 
 
 @route(f"{WORKSPACE}/analytics/actions")
-def action_analytics(org_id: str, workspace_id: str) -> Response:
+@operation("Get action analytics", params=params.WORKSPACE_PARAMS, body=bodies.ActionAnalytics)
+def action_analytics(org_id: str, workspace_id: str) -> bodies.ActionAnalytics:
     """Action counts."""
-    scope, _ = _scope(params.WORKSPACE_PARAMS)
-    return jsonify(serializers.actions(state().inventory.actions(scope)))
+    scope = _authorized(Scope(org_id, workspace_id))
+    return bodies.ActionAnalytics.of(state().inventory.actions(scope))
 
 
 @route(f"{WORKSPACE}/analytics/secrets")
-def secret_analytics(org_id: str, workspace_id: str) -> Response:
+@operation("Get secret analytics", params=params.WORKSPACE_PARAMS, body=bodies.SecretAnalytics)
+def secret_analytics(org_id: str, workspace_id: str) -> bodies.SecretAnalytics:
     """Secret counts."""
-    scope, _ = _scope(params.WORKSPACE_PARAMS)
-    return jsonify(serializers.secrets(state().inventory.secrets(scope)))
+    scope = _authorized(Scope(org_id, workspace_id))
+    return bodies.SecretAnalytics.of(state().inventory.secrets(scope))
 
 
 @route(f"{WORKSPACE}/analytics/sources")
-def source_analytics(org_id: str, workspace_id: str) -> Response:
+@operation("Get source analytics", params=params.WORKSPACE_PARAMS, body=bodies.SourceAnalytics)
+def source_analytics(org_id: str, workspace_id: str) -> bodies.SourceAnalytics:
     """Source counts."""
-    scope, _ = _scope(params.WORKSPACE_PARAMS)
-    return jsonify(serializers.sources(state().inventory.sources(scope)))
+    scope = _authorized(Scope(org_id, workspace_id))
+    return bodies.SourceAnalytics.of(state().inventory.sources(scope))
