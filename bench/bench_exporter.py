@@ -28,8 +28,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.inventory.schedule import InventoryCollection
 from exporter.inventory.snapshot import InventorySnapshot
 from exporter.ledger.store import LedgerView
-from exporter.metrics.collectors import MetricSources, build_registry
-from exporter.metrics.exposition import MetricsRenderer
+from exporter.metrics.collectors import MetricSources
+from exporter.metrics.exposition import CachedExposition
+from exporter.metrics.registry import build_registry
 from exporter.platform import api
 from exporter.platform.client import PlatformClient, PlatformTarget, RequestCounter
 from exporter.status import RunStatus
@@ -189,12 +190,12 @@ def render_row(snapshot: InventorySnapshot, org_ids: list[str]) -> None:
     """One line of the render table: samples, baseline, cached render cold and warm."""
     sources = render_sources(snapshot, org_ids)
     registry = build_registry(sources)
-    renderer = MetricsRenderer(sources)
+    renderer = CachedExposition(registry)
     body = generate_latest(registry)
     assert renderer.render() == body, "the cached exposition must be byte-identical"
     samples = sum(1 for line in body.splitlines() if not line.startswith(b"#"))
     baseline = best_of(3, lambda: generate_latest(registry))
-    cold = best_of(3, lambda: MetricsRenderer(sources).render())
+    cold = best_of(3, lambda: CachedExposition(registry).render())
     warm = best_of(20, renderer.render)
     print(
         f"{len(snapshot.workspaces):>10} {samples:>8} {baseline * 1000:>14.1f} "

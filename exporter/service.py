@@ -24,7 +24,8 @@ from exporter.inventory.schedule import InventoryCollection
 from exporter.ledger.activity import ActivityPoller, ActivitySettings
 from exporter.ledger.store import Ledger
 from exporter.metrics.collectors import MetricSources
-from exporter.metrics.exposition import CONTENT_TYPE, MetricsRenderer
+from exporter.metrics.exposition import CONTENT_TYPE, CachedExposition
+from exporter.metrics.registry import build_registry
 from exporter.platform.client import PlatformClient, PlatformTarget, RequestCounter, RequestPolicy
 from exporter.platform.throttle import Throttle
 from exporter.status import RunStatus, run_recorded
@@ -76,8 +77,8 @@ class ExporterService:
         )
         self.activity = ActivityPoller(client, self.ledger, config.org_ids, settings, clock)
         self.status = RunStatus()
-        self.renderer = MetricsRenderer(self._sources())
-        app = exporter_app(self.renderer.render, CONTENT_TYPE, self.status.problems)
+        self.exposition = CachedExposition(build_registry(self._sources()))
+        app = exporter_app(self.exposition.render, CONTENT_TYPE, self.status.problems)
         try:
             self.server = make_http_server(config.listen_host, config.listen_port, app)
         except BaseException:
@@ -131,7 +132,7 @@ class ExporterService:
         """One inventory pass, recorded; then the new snapshot is rendered ahead of scrapes."""
         run_recorded("inventory", self.inventory.run, self.status, self.clock)
         try:
-            self.renderer.render()
+            self.exposition.render()
         except Exception:  # a scrape will show it again; the scheduler must never see it
             log.exception("rendering the new inventory failed")
 

@@ -1,8 +1,9 @@
 """The exporter's `prometheus_client` collectors: inventory, executions and self-metrics.
 
-Nothing registers at import time: `build_registry` puts the three collectors into an explicit
-registry in exposition order. Each `collect()` builds fresh families from the current immutable
-state (see `exporter.metrics.families`); `exporter.metrics.exposition` serves the same bytes faster.
+Each `collect()` builds fresh families from the current state (see `exporter.metrics.families`).
+A `StateCollector` reads only immutable state objects and says which, so the exposition can
+cache its bytes per state; the others are rendered on every scrape. Which collectors exist, and
+in which order they are exposed, is `exporter.metrics.registry`'s alone.
 
 Cardinality: per workspace about 25 series plus one per (source type, status, scope) and per
 (secret type, active) present; per app 5 series (`app_info` + 4 `app_resources`); per namespace
@@ -14,17 +15,22 @@ platform: `app_metrics: false` / `namespace_metrics: false` switch them off, and
 from __future__ import annotations
 
 import time
+from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from prometheus_client.core import Metric
-from prometheus_client.registry import Collector, CollectorRegistry
+from prometheus_client.registry import Collector
 
 from exporter.inventory.snapshot import InventorySnapshot
 from exporter.ledger.store import LedgerView
 from exporter.metrics import families
 from exporter.platform.client import RequestCounter
 from exporter.status import RunStatus
+
+# The immutable objects a `StateCollector` reads, compared by identity.
+S = TypeVar("S", bound=tuple[object, ...])
 
 
 @dataclass(frozen=True)
@@ -41,31 +47,28 @@ class MetricSources:
     clock: Callable[[], float] = time.time
 
 
-def inventory_families(
-    snapshot: InventorySnapshot, app_metrics: bool, namespace_metrics: bool
-) -> list[Metric]:
-    """The inventory families of a snapshot, without the detail levels switched off."""
-    metrics = families.workspace_families(snapshot)
-    if app_metrics:
-        metrics += families.app_families(snapshot)
-    if namespace_metrics:
-        metrics += families.namespace_families(snapshot)
-    return metrics
+class StateCollector(Collector, Generic[S]):
+    """A collector whose families are a pure function of immutable state objects.
+
+    `state()` returns those objects (read once per scrape) and `families(state)` the families
+    they give; the same objects, compared by identity, give the same bytes, which is what lets
+    the exposition cache them. Samples may carry explicit timestamps, as in any collector.
+    """
+
+    @abstractmethod
+    def state(self) -> S:
+        """The immutable objects the families are built from, read now."""
+
+    @abstractmethod
+    def families(self, state: S) -> list[Metric]:
+        """Fresh families of `state`, as returned by `state()`."""
+
+    def collect(self) -> Iterator[Metric]:
+        """Fresh families of the current state."""
+        yield from self.families(self.state())
 
 
-def self_families(sources: MetricSources) -> list[Metric]:
-    """The exporter's own health, platform traffic and ledger progress."""
-    snapshot, ledger = sources.snapshot(), sources.ledger()
-    return [
-        *families.collector_families(sources.status.states()),
-        families.stale_family(snapshot, sources.org_ids),
-        families.request_family(sources.requests.snapshot()),
-        *families.ledger_families(ledger, sources.org_ids, sources.clock()),
-        families.detail_family(sources.app_metrics, sources.namespace_metrics),
-    ]
-
-
-class InventoryCollector(Collector):
+class InventoryCollector(StateCollector[tuple[InventorySnapshot]]):
     """Gauges of the last inventory pass, for example::
 
         mechamental_workspace_info{org_id="org-a",workspace_id="ws-1"} 1.0
@@ -87,15 +90,22 @@ class InventoryCollector(Collector):
     def __init__(self, sources: MetricSources) -> None:
         self.sources = sources
 
-    def collect(self) -> Iterator[Metric]:
-        """Fresh families from the current snapshot."""
-        source = self.sources
-        yield from inventory_families(
-            source.snapshot(), source.app_metrics, source.namespace_metrics
-        )
+    def state(self) -> tuple[InventorySnapshot]:
+        """The current snapshot."""
+        return (self.sources.snapshot(),)
+
+    def families(self, state: tuple[InventorySnapshot]) -> list[Metric]:
+        """The inventory families of the snapshot, without the detail levels switched off."""
+        (snapshot,) = state
+        metrics = families.workspace_families(snapshot)
+        if self.sources.app_metrics:
+            metrics += families.app_families(snapshot)
+        if self.sources.namespace_metrics:
+            metrics += families.namespace_families(snapshot)
+        return metrics
 
 
-class ExecutionCollector(Collector):
+class ExecutionCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
     """Execution counters from the ledger, 0 for a known workspace without executions::
 
     mechamental_executions_total{org_id="org-a",workspace_id="ws-1"} 1234.0
@@ -105,13 +115,17 @@ class ExecutionCollector(Collector):
     def __init__(self, sources: MetricSources) -> None:
         self.sources = sources
 
-    def collect(self) -> Iterator[Metric]:
-        """Fresh counters from the committed ledger view."""
-        yield from families.execution_families(self.sources.snapshot(), self.sources.ledger())
+    def state(self) -> tuple[InventorySnapshot, LedgerView]:
+        """The current snapshot (its workspaces get counters) and committed ledger view."""
+        return self.sources.snapshot(), self.sources.ledger()
+
+    def families(self, state: tuple[InventorySnapshot, LedgerView]) -> list[Metric]:
+        """Both counters of every workspace in the snapshot or the ledger."""
+        return families.execution_families(*state)
 
 
 class SelfCollector(Collector):
-    """The exporter's own state::
+    """The exporter's own state, read at every scrape::
 
     mechamental_exporter_collector_up{collector="inventory"} 1.0
     mechamental_exporter_collector_last_success_timestamp_seconds{collector="activity"} 1.7e+09
@@ -128,17 +142,11 @@ class SelfCollector(Collector):
         self.sources = sources
 
     def collect(self) -> Iterator[Metric]:
-        """Fresh self-metric families."""
-        yield from self_families(self.sources)
-
-
-def build_registry(sources: MetricSources) -> CollectorRegistry:
-    """A registry holding the exporter's collectors in exposition order."""
-    registry = CollectorRegistry(auto_describe=False)
-    for collector in (
-        InventoryCollector(sources),
-        ExecutionCollector(sources),
-        SelfCollector(sources),
-    ):
-        registry.register(collector)
-    return registry
+        """Fresh families of the run states, platform traffic and ledger progress."""
+        sources = self.sources
+        snapshot, ledger = sources.snapshot(), sources.ledger()
+        yield from families.collector_families(sources.status.states())
+        yield families.stale_family(snapshot, sources.org_ids)
+        yield families.request_family(sources.requests.snapshot())
+        yield from families.ledger_families(ledger, sources.org_ids, sources.clock())
+        yield families.detail_family(sources.app_metrics, sources.namespace_metrics)

@@ -1,79 +1,89 @@
-"""`/metrics` bytes, cached per immutable state: byte-identical to `generate_latest`.
+"""`/metrics` bytes from the registry's collectors, cached per immutable state.
 
 Rendering costs about 5 µs per sample, and the inventory of 1,000 workspaces is tens of
-thousands of samples, but it changes only once per inventory pass. So the inventory families
-are rendered once per snapshot and the execution counters once per ledger commit (both with
-`generate_latest` itself, on the same families the registry's collectors yield); a scrape
-renders only the few self-metrics and joins the parts in the registry's order.
+thousands of samples, but it changes only once per inventory pass. The text format is the
+concatenation of each collector's part, so the exposition renders collector by collector, in
+the registry's order, each with `generate_latest` itself: a `StateCollector`'s bytes are kept
+until one of its state objects is replaced (the inventory once per snapshot, the execution
+counters once per ledger commit); every other collector is rendered on each scrape. The body
+is byte-identical to `generate_latest` on the same registry, sample timestamps included.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
-from exporter.metrics import families
-from exporter.metrics.collectors import MetricSources, inventory_families, self_families
+from exporter.metrics.collectors import StateCollector
+from exporter.metrics.registry import OrderedRegistry
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 
-class _Families(Collector):
-    """Already-built families, in the shape `generate_latest` reads."""
+class _Built(Collector):
+    """Families already built, in the shape `generate_latest` reads."""
 
-    def __init__(self, metrics: Iterable[Metric]) -> None:
-        self._metrics = list(metrics)
+    def __init__(self, metrics: list[Metric]) -> None:
+        self._metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
         return iter(self._metrics)
 
 
-def render(metrics: Iterable[Metric]) -> bytes:
-    """The text exposition (0.0.4) of some families."""
-    return generate_latest(_Families(metrics))
+class _CachedPart:
+    """One state collector's bytes, rendered again when a state object changes identity."""
 
-
-class _Cached:
-    """The bytes of the last key, recomputed when the key objects change identity."""
-
-    def __init__(self) -> None:
+    def __init__(self, collector: StateCollector[Any]) -> None:
+        self._collector = collector
         self._lock = threading.Lock()
-        self._key: tuple[object, ...] = ()
-        self._value = b""
-
-    def get(self, key: tuple[object, ...], compute: Callable[[], bytes]) -> bytes:
-        with self._lock:
-            stale = len(key) != len(self._key) or any(
-                new is not old for new, old in zip(key, self._key, strict=False)
-            )
-            if stale:
-                self._value, self._key = compute(), key
-            return self._value
-
-
-class MetricsRenderer:
-    """Renders the registry's exposition from cached parts."""
-
-    def __init__(self, sources: MetricSources) -> None:
-        self.sources = sources
-        self._inventory = _Cached()
-        self._executions = _Cached()
+        self._state: tuple[object, ...] = ()
+        self._bytes = b""
 
     def render(self) -> bytes:
-        """The whole `/metrics` body."""
-        sources = self.sources
-        snapshot, ledger = sources.snapshot(), sources.ledger()
-        inventory = self._inventory.get(
-            (snapshot,),
-            lambda: render(
-                inventory_families(snapshot, sources.app_metrics, sources.namespace_metrics)
-            ),
-        )
-        executions = self._executions.get(
-            (snapshot, ledger), lambda: render(families.execution_families(snapshot, ledger))
-        )
-        return inventory + executions + render(self_families(sources))
+        state = self._collector.state()
+        with self._lock:
+            if len(state) != len(self._state) or any(
+                new is not old for new, old in zip(state, self._state, strict=False)
+            ):
+                self._bytes = generate_latest(_Built(self._collector.families(state)))
+                self._state = state
+            return self._bytes
+
+
+class _FreshPart:
+    """A collector rendered on every scrape."""
+
+    def __init__(self, collector: Collector) -> None:
+        self._collector = collector
+
+    def render(self) -> bytes:
+        return generate_latest(self._collector)
+
+
+def _part(collector: Collector) -> _CachedPart | _FreshPart:
+    if isinstance(collector, StateCollector):
+        return _CachedPart(collector)
+    return _FreshPart(collector)
+
+
+class CachedExposition:
+    """The registry's exposition, each collector's part cached as long as its state holds."""
+
+    def __init__(self, registry: OrderedRegistry) -> None:
+        self.registry = registry
+        self._parts: dict[Collector, _CachedPart | _FreshPart] = {}
+
+    def render(self) -> bytes:
+        """The whole `/metrics` body, read from the collectors registered now, in their order."""
+        body = []
+        for collector in self.registry.collectors:
+            part = self._parts.get(collector)
+            if part is None:
+                part = self._parts.setdefault(collector, _part(collector))
+            body.append(part.render())
+        return b"".join(body)
