@@ -24,8 +24,14 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-SCHEMA_VERSION = 1
-SCHEMA = """
+from exporter.ledger import event_time
+
+SCHEMA_VERSION = 2
+# Version 1 had no event-time tables; they are added when it is first opened for writing.
+UPGRADABLE_VERSIONS = frozenset({1})
+SCHEMA = (
+    event_time.SCHEMA
+    + """
 CREATE TABLE executions (
     org_id TEXT NOT NULL, workspace_id TEXT NOT NULL,
     total INTEGER NOT NULL CHECK (total >= 0), failed INTEGER NOT NULL CHECK (failed >= 0),
@@ -38,7 +44,9 @@ CREATE TABLE seen (
 ) WITHOUT ROWID;
 CREATE INDEX seen_by_time ON seen (org_id, micros);
 """
-TABLES = frozenset({"executions", "high_water", "seen"})
+)
+BASE_TABLES = frozenset({"executions", "high_water", "seen"})
+TABLES = BASE_TABLES | event_time.TABLES
 # How long a write waits for a lock held by someone else before it counts as failed.
 BUSY_TIMEOUT_MS = 2000
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -155,7 +163,8 @@ def check_schema(connection: sqlite3.Connection, path: Path) -> None:
     """Refuse a database that is not a complete, intact ledger of this schema version."""
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    if version != SCHEMA_VERSION or not tables >= TABLES:
+    upgradable = version in UPGRADABLE_VERSIONS and tables >= BASE_TABLES
+    if not upgradable and (version != SCHEMA_VERSION or not tables >= TABLES):
         raise corrupt(
             path,
             f"has schema version {version} and tables {sorted(tables)}; expected version "
@@ -164,6 +173,15 @@ def check_schema(connection: sqlite3.Connection, path: Path) -> None:
     check = connection.execute("PRAGMA quick_check").fetchone()[0]
     if check != "ok":
         raise corrupt(path, f"failed its integrity check: {check}")
+
+
+def upgrade(connection: sqlite3.Connection) -> None:
+    """Bring an older ledger to this schema version in one transaction (nothing is removed)."""
+    if connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        return
+    connection.executescript(
+        f"BEGIN IMMEDIATE; {event_time.SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+    )
 
 
 def _create(path: Path) -> None:
@@ -244,6 +262,7 @@ def open_writable(path: Path) -> sqlite3.Connection:
     def prepare(connection: sqlite3.Connection) -> None:
         connection.execute("PRAGMA journal_mode=WAL").fetchone()
         connection.execute("PRAGMA synchronous=FULL")
+        upgrade(connection)
 
     return _checked(connect, path, "opened for writing", prepare)
 

@@ -19,11 +19,14 @@ import logging
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
+from exporter.ledger import event_time
+from exporter.ledger.event_time import OrgEvents
 from exporter.ledger.file import (
     LedgerCorrupt,
     LedgerError,
@@ -43,6 +46,7 @@ __all__ = [
     "LedgerView",
 ]
 log = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class LedgerView:
     )
     high_water: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     version: int = 0
+    events: Mapping[str, OrgEvents] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class CommitResult:
     counted: int
     duplicates: int
     pruned: int
+    late: int = 0
 
 
 def _read_view(connection: sqlite3.Connection, version: int) -> LedgerView:
@@ -74,6 +80,7 @@ def _read_view(connection: sqlite3.Connection, version: int) -> LedgerView:
         MappingProxyType(counts),
         MappingProxyType({org: int(micros) for org, micros in marks}),
         version,
+        MappingProxyType(event_time.read_events(connection)),
     )
 
 
@@ -136,54 +143,37 @@ class Ledger:
         records: Sequence[ExecutionRecord],
         high_water: int,
         prune_before: int,
+        settled: int | None = None,
     ) -> CommitResult:
-        """Count unseen records, move the high-water mark, forget old ids: all atomically."""
+        """Count unseen records (by their effective time too), move the high-water mark and the
+        settled point (default: the high-water mark), forget old ids: all atomically."""
+        marks = (high_water, prune_before, high_water if settled is None else settled)
+        return self._transaction(lambda connection: _count(connection, org_id, records, marks))
+
+    def mark_exposed(self, org_id: str, boundary: int) -> None:
+        """Remember that every 15-minute boundary of the org before `boundary` (s) was shown."""
+        self._transaction(lambda connection: event_time.mark_exposed(connection, org_id, boundary))
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], Result]) -> Result:
+        """`work` in one write transaction; the view is then exactly what was committed."""
         with self._lock:
             connection = self._writable()
             try:
-                result, view = self._write(connection, org_id, records, high_water, prune_before)
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(connection)
+                    # Read back inside the transaction: the view is exactly what is committed,
+                    # even when another process shares the file (an overlapping restart).
+                    view = _read_view(connection, self._view.version + 1)
+                    connection.execute("COMMIT")
+                except BaseException:
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
+                    raise
             except sqlite3.Error as error:
                 raise failure(self.path, "written", error) from None
             self._view = view
             return result
-
-    def _write(
-        self,
-        connection: sqlite3.Connection,
-        org_id: str,
-        records: Sequence[ExecutionRecord],
-        high_water: int,
-        prune_before: int,
-    ) -> tuple[CommitResult, LedgerView]:
-        added: Counter[tuple[str, bool]] = Counter()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            for record in records:
-                cursor = connection.execute(
-                    "INSERT OR IGNORE INTO seen (org_id, record_id, micros) VALUES (?, ?, ?)",
-                    (org_id, record.record_id, record.micros),
-                )
-                if cursor.rowcount == 1:
-                    added[(record.workspace_id, record.failed)] += 1
-            _add_counts(connection, org_id, added)
-            connection.execute(
-                "INSERT INTO high_water (org_id, micros) VALUES (?, ?) ON CONFLICT (org_id) "
-                "DO UPDATE SET micros = max(micros, excluded.micros)",
-                (org_id, high_water),
-            )
-            pruned = connection.execute(
-                "DELETE FROM seen WHERE org_id = ? AND micros < ?", (org_id, prune_before)
-            ).rowcount
-            # Read back inside the transaction: the view is exactly what is committed, even
-            # when another process shares the file (an overlapping restart).
-            view = _read_view(connection, self._view.version + 1)
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        counted = sum(added.values())
-        return CommitResult(counted, len(records) - counted, pruned), view
 
     def close(self) -> None:
         """Close the database (every commit is already durable)."""
@@ -191,6 +181,38 @@ class Ledger:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+
+
+def _count(
+    connection: sqlite3.Connection,
+    org_id: str,
+    records: Sequence[ExecutionRecord],
+    marks: tuple[int, int, int],
+) -> CommitResult:
+    """Count unseen records, move the marks and forget old ids, inside a transaction."""
+    high_water, prune_before, settled = marks
+    added: Counter[tuple[str, bool]] = Counter()
+    new: list[ExecutionRecord] = []
+    for record in records:
+        cursor = connection.execute(
+            "INSERT OR IGNORE INTO seen (org_id, record_id, micros) VALUES (?, ?, ?)",
+            (org_id, record.record_id, record.micros),
+        )
+        if cursor.rowcount == 1:
+            added[(record.workspace_id, record.failed)] += 1
+            new.append(record)
+    _add_counts(connection, org_id, added)
+    late = event_time.record(connection, org_id, new, settled)
+    connection.execute(
+        "INSERT INTO high_water (org_id, micros) VALUES (?, ?) ON CONFLICT (org_id) "
+        "DO UPDATE SET micros = max(micros, excluded.micros)",
+        (org_id, high_water),
+    )
+    pruned = connection.execute(
+        "DELETE FROM seen WHERE org_id = ? AND micros < ?", (org_id, prune_before)
+    ).rowcount
+    counted = sum(added.values())
+    return CommitResult(counted, len(records) - counted, pruned, late)
 
 
 def _add_counts(
