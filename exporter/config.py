@@ -7,7 +7,6 @@ and raises one `ConfigError` listing them all, so an operator fixes a config in 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -18,11 +17,11 @@ from urllib.parse import urlsplit
 import yaml
 
 from exporter.platform.token import TokenFileError, read_token_file
+from vocabulary.ids import ID_MAX_LENGTH, valid_id
 
 ENV_PREFIX = "EXPORTER_"
 # Read by `mm-analytics exporter` to find the file; not a setting itself.
 CONFIG_PATH_ENV = "EXPORTER_CONFIG"
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
@@ -139,9 +138,12 @@ def _org_ids(value: Any) -> tuple[str, ...]:
     ids = tuple(str(item).strip() for item in items if str(item).strip())
     if not ids:
         raise ValueError("must name at least one org")
-    bad = [org for org in ids if not ID_PATTERN.match(org)]
+    bad = [org for org in ids if not valid_id(org)]
     if bad:
-        raise ValueError(f"invalid org ids {bad} (letters, digits, '_', '.', ':', '-')")
+        raise ValueError(
+            f"invalid org ids {bad} (1-{ID_MAX_LENGTH} printable characters, "
+            "no space at either end, not '.', '..' or '*')"
+        )
     if len(set(ids)) != len(ids):
         raise ValueError("lists an org more than once")
     return ids

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, ValidationError
 
 from facade.errors import RequestValidationError, validation_item
-from facade.promql import ID_PATTERN
+from vocabulary.ids import ID_PATTERN
 
 Location = Literal["path", "query"]
 

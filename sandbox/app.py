@@ -13,6 +13,7 @@ from sandbox.errors import AuthenticationFailed, register_error_handlers
 from sandbox.platform_routes import platform
 from sandbox.state import SandboxState, connection, request_faults, state
 from sandbox.traffic import RequestRecord
+from vocabulary.id_routes import EncodedIdRouting, IdConverter
 
 PLATFORM_PREFIX = "/v1/"
 WORKSPACES_ROUTE = "/v1/orgs/<org_id>/workspaces"
@@ -82,6 +83,9 @@ def _after_platform_request(response: Response) -> Response:
 def create_app(sandbox_state: SandboxState) -> Flask:
     """The app serving `sandbox_state`."""
     app = Flask("sandbox")
+    # An id may hold `/`, sent as `%2F`: route on the raw path, each id one segment.
+    app.url_map.converters["default"] = IdConverter
+    app.wsgi_app = EncodedIdRouting(app.wsgi_app)  # type: ignore[method-assign]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["sandbox"] = sandbox_state
     app.before_request(_before_platform_request)

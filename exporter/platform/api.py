@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+
+from vocabulary.ids import path_segment
 
 # The list envelope and the error envelope.
 TOTAL_KEY = "total"
@@ -45,7 +46,7 @@ class Endpoint:
 
     def path(self, **ids: str) -> str:
         """The concrete path, each id percent-encoded."""
-        return self.template.format(**{key: quote(value, safe="") for key, value in ids.items()})
+        return self.template.format(**{key: path_segment(value) for key, value in ids.items()})
 
 
 WS_PATH = "/v1/orgs/{org_id}/workspaces/{workspace_id}"

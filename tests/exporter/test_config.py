@@ -89,7 +89,7 @@ colour: blue
     env = {
         "EXPORTER_ACTIVITY_LAG": "-3",
         "EXPORTER_APP_METRICS": "perhaps",
-        "EXPORTER_ORG_IDS": "org-a,org a",
+        "EXPORTER_ORG_IDS": "org-a,*",
         "EXPORTER_BOGUS": "1",
         "EXPORTER_ACTIVITY_START": "yesterday",
     }
@@ -104,7 +104,7 @@ colour: blue
         "unknown key 'colour'",
         "activity_lag (from EXPORTER_ACTIVITY_LAG): must be 0 or more",
         "app_metrics (from EXPORTER_APP_METRICS): must be true or false",
-        "org_ids (from EXPORTER_ORG_IDS): invalid org ids ['org a']",
+        "org_ids (from EXPORTER_ORG_IDS): invalid org ids ['*']",
         "unknown environment variable EXPORTER_BOGUS",
         "activity_start (from EXPORTER_ACTIVITY_START)",
         "platform_token is required",

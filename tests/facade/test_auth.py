@@ -150,7 +150,7 @@ def test_required_claims(api: ApiClient) -> None:
         JWT_SECRET,
         algorithm="HS256",
     )
-    bad_org = signed(JWT_SECRET, "HS256", org_id='org-alpha"} or vector(1)')
+    bad_org = signed(JWT_SECRET, "HS256", org_id='org-alpha\n"} or vector(1)')
     bad_permissions = signed(JWT_SECRET, "HS256", permissions="analytics:*:view")
     for token in (without_exp, without_org, bad_org, bad_permissions):
         body = assert_envelope(api.get(SUMMARY, token), 401)

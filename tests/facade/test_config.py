@@ -72,7 +72,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
     keys = tmp_path / "keys.json"
-    keys.write_text(json.dumps({"keys": [{"name": "x", "sha256": "short", "org_id": "bad id"}]}))
+    keys.write_text(json.dumps({"keys": [{"name": "x", "sha256": "short", "org_id": "bad\nid"}]}))
     with pytest.raises(ConfigError) as caught:
         load_config(
             {

@@ -191,7 +191,7 @@ def test_every_invalid_parameter_is_reported_at_once(
     api: ApiClient, token: Callable[..., str]
 ) -> None:
     response = api.get(
-        "/v1/orgs/org-alpha/workspaces/ws%20a01/analytics/executions/daily",
+        "/v1/orgs/org-alpha/workspaces/ws%0Aa01/analytics/executions/daily",
         token("org-alpha"),
         days="x",
         tz="Nowhere",

@@ -20,13 +20,31 @@ EVIL = [
     "wś-ä01",
     "}",
 ]
-REGEX_LIKE = ["ws-a0.", "ws.a01", "ws-a0[1]"]  # only ws-a0. is a valid id; all select nothing
+REGEX_LIKE = ["ws-a0.", "ws.a01", "ws-a0[1]"]  # valid ids that select nothing
+# Valid ids with a character of each kind the grammar accepts beyond letters and digits.
+ODD = ["org:ä/1 %x", "ws 😀 ñ", "a\u00a0b", "it's `q`", "%2F/..", "+?#&=;,", "ｗｓ\u3000١"]
+INVALID = ["ws-a01\n", 'a"b\\c\nd', "", " ws", "*", "..", "\ufffd", "ws\u202e", "x" * 129]
 
 
-@pytest.mark.parametrize("value", EVIL)
+@pytest.mark.parametrize("value", INVALID)
 def test_ids_outside_the_pattern_never_reach_a_query(value: str) -> None:
     with pytest.raises(promql.UnsafeIdError):
         promql.Scope("org-alpha", value).matchers()
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ('ws-a01"} or vector(1) or {x="', 'ws-a01\\"} or vector(1) or {x=\\"'),
+        ("ws-a01\\", "ws-a01\\\\"),
+        ("org:ä/1 %x", "org:ä/1 %x"),
+        ("}", "}"),
+    ],
+)
+def test_odd_valid_ids_reach_a_query_only_as_quoted_strings(value: str, quoted: str) -> None:
+    assert promql.Scope("org-alpha", value).matchers() == (
+        f'{{org_id="org-alpha",workspace_id="{quoted}"}}'
+    )
 
 
 def test_label_values_are_escaped_as_promql_strings() -> None:
@@ -36,7 +54,7 @@ def test_label_values_are_escaped_as_promql_strings() -> None:
     assert promql.escape_label_value('\\"') == '\\\\\\"'
 
 
-@pytest.mark.parametrize("value", EVIL + REGEX_LIKE)
+@pytest.mark.parametrize("value", EVIL + REGEX_LIKE + ODD)
 def test_escaped_values_are_plain_strings_to_prometheus(
     history_prometheus: PrometheusServer, value: str
 ) -> None:
@@ -76,6 +94,12 @@ def every_query() -> list[str]:
     ]
 
 
+def test_every_part_name_is_built_and_tagged() -> None:
+    every = every_query()
+    for part in promql.Part:
+        assert f'"{promql.PART_LABEL}", "{part.value}"' in " ".join(every), part
+
+
 def test_queries_use_catalogue_names_only() -> None:
     known = catalogue.sample_names()
     for query in every_query():
@@ -90,7 +114,7 @@ def test_every_aggregation_drops_job_and_instance(history_prometheus: Prometheus
     # ws-a02 is scraped by two jobs: the façade's per-workspace reads see one series each.
     scope = promql.Scope("org-alpha", "ws-a02")
     result = history_prometheus.query(promql.tagged(promql.workspace_parts(scope)), at=END)
-    executions = [r for r in result if r["metric"].get(promql.PART_LABEL) == "executions"]
+    executions = [r for r in result if r["metric"].get(promql.PART_LABEL) == promql.Part.EXECUTIONS]
     assert len(executions) == 1
     assert set(executions[0]["metric"]) == {"workspace_id", promql.PART_LABEL}
 

@@ -48,7 +48,7 @@ def test_cli_refuses_without_a_secret_or_with_bad_ids(
     assert main(["--org", "org-alpha"]) == 2
     assert "FACADE_JWT_SECRET" in capsys.readouterr().err
     monkeypatch.setenv("FACADE_JWT_SECRET", SECRET)
-    assert main(["--org", 'org"alpha']) == 2
+    assert main(["--org", "org\nalpha"]) == 2
     assert main(["--org", "org-alpha", "--ttl", "0"]) == 2
 
 
