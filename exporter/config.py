@@ -6,24 +6,20 @@ and raises one `ConfigError` listing them all, so an operator fixes a config in 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
+from exporter import setting_values as parse
 from exporter.platform.token import TokenFileError, read_token_file
 from vocabulary.ids import ID_MAX_LENGTH, valid_id
 
 ENV_PREFIX = "EXPORTER_"
 # Read by `mm-analytics exporter` to find the file; not a setting itself.
 CONFIG_PATH_ENV = "EXPORTER_CONFIG"
-TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
 class ConfigError(ValueError):
@@ -73,64 +69,6 @@ class ExporterConfig:
         return int(self.listen_address.rsplit(":", 1)[1])
 
 
-def _number(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("must be a number")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError("must be a finite number")
-    return number
-
-
-def _positive(value: Any) -> float:
-    number = _number(value)
-    if number <= 0:
-        raise ValueError("must be greater than 0")
-    return number
-
-
-def _non_negative(value: Any) -> float:
-    number = _number(value)
-    if number < 0:
-        raise ValueError("must be 0 or more")
-    return number
-
-
-def _integer(low: int, high: int) -> Callable[[Any], int]:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError("must be a whole number")
-        number = int(value)
-        if not low <= number <= high:
-            raise ValueError(f"must be between {low} and {high}")
-        return number
-
-    return parse
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower()
-    if word in TRUE_WORDS | FALSE_WORDS:
-        return word in TRUE_WORDS
-    raise ValueError("must be true or false")
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    return value.strip()
-
-
-def _url(value: Any) -> str:
-    text = _text(value).rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError("must be an http:// or https:// URL")
-    return text
-
-
 def _org_ids(value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
@@ -149,60 +87,32 @@ def _org_ids(value: Any) -> tuple[str, ...]:
     return ids
 
 
-def _timestamp(value: Any) -> float:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(_text(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("must be an ISO-8601 time such as 2025-01-01T00:00:00Z") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-def _listen_address(value: Any) -> str:
-    text = _text(value)
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ValueError("must be host:port with a port between 1 and 65535")
-    return text
-
-
-def _log_level(value: Any) -> str:
-    level = _text(value).upper()
-    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
-    return level
-
-
-# Every key: its parser (raising ValueError with a readable reason).
+# Every key: its parser (raising ValueError with a readable reason; see `setting_values`).
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "platform_url": _url,
-    "platform_token": _text,
+    "platform_url": parse.url,
+    "platform_token": parse.text,
     "org_ids": _org_ids,
-    "inventory_interval": _positive,
-    "activity_interval": _positive,
-    "activity_lag": _non_negative,
-    "activity_overlap": _non_negative,
-    "activity_start": _timestamp,
-    "activity_page_cap": _integer(1, 100_000),
-    "concurrency": _integer(1, 64),
-    "request_timeout": _positive,
-    "max_retries": _integer(0, 20),
-    "backoff_base": _positive,
-    "backoff_max": _positive,
-    "ledger_path": lambda value: Path(_text(value)),
-    "listen_address": _listen_address,
-    "app_metrics": _boolean,
-    "namespace_metrics": _boolean,
-    "log_level": _log_level,
+    "inventory_interval": parse.positive,
+    "activity_interval": parse.positive,
+    "activity_lag": parse.non_negative,
+    "activity_overlap": parse.non_negative,
+    "activity_start": parse.timestamp,
+    "activity_page_cap": parse.integer(1, 100_000),
+    "concurrency": parse.integer(1, 64),
+    "request_timeout": parse.positive,
+    "max_retries": parse.integer(0, 20),
+    "backoff_base": parse.positive,
+    "backoff_max": parse.positive,
+    "ledger_path": parse.path,
+    "listen_address": parse.listen_address,
+    "app_metrics": parse.boolean,
+    "namespace_metrics": parse.boolean,
+    "log_level": parse.log_level,
     # Read at start (to fail early) and again whenever the platform refuses the token.
-    "platform_token_file": lambda value: Path(_text(value)),
-    "inventory_page_size": _integer(1, 200),
-    "max_response_bytes": _integer(1024, 2**30),
-    "auth_retry_interval": _positive,
+    "platform_token_file": parse.path,
+    "inventory_page_size": parse.integer(1, 200),
+    "max_response_bytes": parse.integer(1024, 2**30),
+    "auth_retry_interval": parse.positive,
 }
 REQUIRED = ("platform_url", "platform_token", "org_ids")
 assert set(PARSERS) == {field.name for field in fields(ExporterConfig)}
