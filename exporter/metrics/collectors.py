@@ -68,6 +68,7 @@ class StateCollector(Collector, Generic[S]):
         yield from self.families(self.state())
 
 
+@dataclass(eq=False)  # a registry tells collectors apart by identity
 class InventoryCollector(StateCollector[tuple[InventorySnapshot]]):
     """Gauges of the last inventory pass, for example::
 
@@ -87,8 +88,7 @@ class InventoryCollector(StateCollector[tuple[InventorySnapshot]]):
     namespace families only while their detail level is on).
     """  # noqa: E501 - exposition lines are quoted whole
 
-    def __init__(self, sources: MetricSources) -> None:
-        self.sources = sources
+    sources: MetricSources
 
     def state(self) -> tuple[InventorySnapshot]:
         """The current snapshot."""
@@ -105,6 +105,7 @@ class InventoryCollector(StateCollector[tuple[InventorySnapshot]]):
         return metrics
 
 
+@dataclass(eq=False)
 class ExecutionCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
     """Execution counters from the ledger, 0 for a known workspace without executions::
 
@@ -112,8 +113,7 @@ class ExecutionCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
     mechamental_executions_failed_total{org_id="org-a",workspace_id="ws-1"} 56.0
     """
 
-    def __init__(self, sources: MetricSources) -> None:
-        self.sources = sources
+    sources: MetricSources
 
     def state(self) -> tuple[InventorySnapshot, LedgerView]:
         """The current snapshot (its workspaces get counters) and committed ledger view."""
@@ -124,6 +124,7 @@ class ExecutionCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
         return families.execution_families(*state)
 
 
+@dataclass(eq=False)
 class SelfCollector(Collector):
     """The exporter's own state, read at every scrape::
 
@@ -138,8 +139,7 @@ class SelfCollector(Collector):
     mechamental_exporter_detail_enabled{level="app"} 1.0
     """  # noqa: E501 - exposition lines are quoted whole
 
-    def __init__(self, sources: MetricSources) -> None:
-        self.sources = sources
+    sources: MetricSources
 
     def collect(self) -> Iterator[Metric]:
         """Fresh families of the run states, platform traffic and ledger progress."""

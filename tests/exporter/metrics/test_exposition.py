@@ -28,14 +28,14 @@ class CountingInventory(InventoryCollector):
         return super().families(state)
 
 
+@dataclasses.dataclass(eq=False)
 class EventTimeCounter(StateCollector[tuple[LedgerView]]):
     """A counter family whose samples carry the time of the event they count::
 
     mechamental_test_events_total{org_id="org-a",workspace_id="ws-1"} 120.0 1735689590000
     """
 
-    def __init__(self, sources: MetricSources) -> None:
-        self.sources = sources
+    sources: MetricSources
 
     def state(self) -> tuple[LedgerView]:
         return (self.sources.ledger(),)
