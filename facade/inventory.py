@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from facade import promql
 from facade.errors import FeatureDisabled, NotFound
+from facade.promql import Part
 from facade.readings import Reader, Reading
 from facade.results import (
     ActionAnalytics,
@@ -30,14 +31,14 @@ BOTH = ("inventory", "activity")
 def _workspaces(reading: Reading) -> list[WorkspaceAnalytics]:
     """Every workspace in a reading of `promql.workspace_parts`, by id."""
     # Not collected since the exporter started: the inventory collector's time stands in.
-    fallback = reading.by("freshness", "collector").get("inventory", reading.now)
+    fallback = reading.by(Part.FRESHNESS, "collector").get("inventory", reading.now)
     found = []
     for workspace_id, own in sorted(reading.split("workspace_id").items()):
-        if not own.samples("workspace"):
+        if not own.samples(Part.WORKSPACE):
             continue
-        resources = {kind: own.total("resources", resource=kind) for kind in RESOURCE_KINDS}
-        executions = Executions(own.total("executions"), own.total("failed"))
-        collected = own.by("collected", "workspace_id").get(workspace_id, fallback)
+        resources = {kind: own.total(Part.RESOURCES, resource=kind) for kind in RESOURCE_KINDS}
+        executions = Executions(own.total(Part.EXECUTIONS), own.total(Part.FAILED))
+        collected = own.by(Part.COLLECTED, "workspace_id").get(workspace_id, fallback)
         found.append(WorkspaceAnalytics(workspace_id, resources, executions, collected))
     return found
 
@@ -49,7 +50,7 @@ class InventoryService:
         self.reader = reader
 
     def _read(
-        self, scope: promql.Scope, parts: dict[str, str], collectors: tuple[str, ...]
+        self, scope: promql.Scope, parts: promql.Parts, collectors: tuple[str, ...]
     ) -> Reading:
         reading = self.reader.read({**promql.existence_parts(scope), **parts}, collectors)
         self.reader.require(reading, scope)
@@ -82,46 +83,46 @@ class InventoryService:
         """Source counts of one workspace."""
         reading = self._read(scope, promql.source_parts(scope), INVENTORY)
         return SourceAnalytics(
-            total=reading.total("sources"),
-            indexed=reading.total("indexed"),
-            failed=reading.total("sources", status="failed"),
-            pending=reading.total("pending"),
-            chunks=reading.total("chunks"),
-            tokens=reading.total("tokens"),
-            size_bytes=reading.total("bytes"),
-            workspace_scoped=reading.total("sources", scope="workspace"),
-            namespace_scoped=reading.total("sources", scope="namespace"),
-            by_type=reading.counts_by("sources", "source_type"),
-            by_status=reading.counts_by("sources", "status"),
+            total=reading.total(Part.SOURCES),
+            indexed=reading.total(Part.INDEXED),
+            failed=reading.total(Part.SOURCES, status="failed"),
+            pending=reading.total(Part.PENDING),
+            chunks=reading.total(Part.CHUNKS),
+            tokens=reading.total(Part.TOKENS),
+            size_bytes=reading.total(Part.BYTES),
+            workspace_scoped=reading.total(Part.SOURCES, scope="workspace"),
+            namespace_scoped=reading.total(Part.SOURCES, scope="namespace"),
+            by_type=reading.counts_by(Part.SOURCES, "source_type"),
+            by_status=reading.counts_by(Part.SOURCES, "status"),
         )
 
     def secrets(self, scope: promql.Scope) -> SecretAnalytics:
         """Secret counts of one workspace."""
         reading = self._read(scope, promql.secret_parts(scope), INVENTORY)
         return SecretAnalytics(
-            total=reading.total("secrets"),
-            active=reading.total("secrets", active="true"),
-            by_type=reading.counts_by("secrets", "secret_type"),
+            total=reading.total(Part.SECRETS),
+            active=reading.total(Part.SECRETS, active="true"),
+            by_type=reading.counts_by(Part.SECRETS, "secret_type"),
         )
 
     def actions(self, scope: promql.Scope) -> ActionAnalytics:
         """Action counts of one workspace."""
         reading = self._read(scope, promql.action_parts(scope), INVENTORY)
         return ActionAnalytics(
-            total=reading.total("actions"),
-            enabled=reading.total("actions", enabled="true"),
-            trigger=reading.total("actions", kind="trigger"),
-            scheduled=reading.total("actions", kind="scheduled"),
+            total=reading.total(Part.ACTIONS),
+            enabled=reading.total(Part.ACTIONS, enabled="true"),
+            trigger=reading.total(Part.ACTIONS, kind="trigger"),
+            scheduled=reading.total(Part.ACTIONS, kind="scheduled"),
         )
 
     def app(self, scope: promql.Scope) -> ScopedCounts:
         """Resource counts of one app."""
         reading = self._read(scope, promql.app_parts(scope), INVENTORY)
         self._require_detail(reading, "app")
-        if not reading.samples("app"):
+        if not reading.samples(Part.APP):
             raise NotFound("app", str(scope.app_id))
         counts = {
-            kind: reading.total("app_resources", resource=kind) for kind in APP_RESOURCE_KINDS
+            kind: reading.total(Part.APP_RESOURCES, resource=kind) for kind in APP_RESOURCE_KINDS
         }
         return ScopedCounts(str(scope.app_id), counts)
 
@@ -129,10 +130,10 @@ class InventoryService:
         """Resource counts of one namespace."""
         reading = self._read(scope, promql.namespace_parts(scope), INVENTORY)
         self._require_detail(reading, "namespace")
-        if not reading.samples("namespace"):
+        if not reading.samples(Part.NAMESPACE):
             raise NotFound("namespace", str(scope.namespace_id))
         counts = {
-            kind: reading.total("namespace_resources", resource=kind)
+            kind: reading.total(Part.NAMESPACE_RESOURCES, resource=kind)
             for kind in NAMESPACE_RESOURCE_KINDS
         }
         return ScopedCounts(str(scope.namespace_id), counts)
@@ -140,5 +141,5 @@ class InventoryService:
     @staticmethod
     def _require_detail(reading: Reading, level: str) -> None:
         assert level in DETAIL_LEVELS
-        if reading.by("detail", "level").get(level, 1.0) == 0:
+        if reading.by(Part.DETAIL, "level").get(level, 1.0) == 0:
             raise FeatureDisabled(level)

@@ -7,24 +7,26 @@ a `.` in an id is a dot, never a regular expression.
 
 Every aggregation keeps only the labels it names (`max by (workspace_id) (...)`), which drops
 `job` and `instance`: two scrapes of the same exporter must not double a count. Several
-expressions are sent as one query, each tagged with a `mm_part` label (see `tagged`).
+expressions are sent as one query, each tagged with a `mm_part` label (see `tagged`) whose
+value is a `Part`: the builders here and the readers of the answers use the same names.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from vocabulary import catalogue as cat
-from vocabulary import ids
 
-ID_PATTERN = ids.ID_PATTERN  # the grammar of `vocabulary.ids`, re-exported for the façade
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 PART_LABEL = "mm_part"
 # How far back the value of a counter is looked for when a bucket's own window holds no sample
 # before the first boundary; longer than any retention the stack configures.
 MAX_LOOKBACK_SECONDS = 400 * 86400
 
-_ID = ids.ID_REGEX
+_ID = re.compile(ID_PATTERN, re.ASCII)
 
 
 class UnsafeIdError(ValueError):
@@ -93,7 +95,38 @@ def per_workspace(family: cat.Family, scope: Scope, *labels: str) -> str:
     return f"max by ({', '.join(('workspace_id', *labels))}) ({selector(family, scope)})"
 
 
-def tagged(parts: Mapping[str, str]) -> str:
+class Part(StrEnum):
+    """The name a tagged expression carries in `mm_part`, and its readers look it up by."""
+
+    ORG = "org"
+    WORKSPACE = "workspace"
+    RESOURCES = "resources"
+    EXECUTIONS = "executions"
+    FAILED = "failed"
+    COLLECTED = "collected"
+    FRESHNESS = "freshness"
+    SOURCES = "sources"
+    INDEXED = "indexed"
+    PENDING = "pending"
+    CHUNKS = "chunks"
+    TOKENS = "tokens"
+    BYTES = "bytes"
+    SECRETS = "secrets"
+    ACTIONS = "actions"
+    DETAIL = "detail"
+    APP = "app"
+    APP_RESOURCES = "app_resources"
+    NAMESPACE = "namespace"
+    NAMESPACE_RESOURCES = "namespace_resources"
+    COUNTER_VALUE = "value"
+    COUNTER_RESETS = "resets"
+    COUNTER_MIN = "min"
+
+
+Parts = dict[Part, str]
+
+
+def tagged(parts: Mapping[Part, str]) -> str:
     """Several expressions as one query; each result carries its part's name in `mm_part`."""
     return " or ".join(
         f'label_replace({expression}, "{PART_LABEL}", "{name}", "", "")'
@@ -116,65 +149,65 @@ def detail_levels() -> str:
     return f"min by (level) ({cat.DETAIL_ENABLED.sample_name})"
 
 
-def workspace_parts(scope: Scope) -> dict[str, str]:
+def workspace_parts(scope: Scope) -> Parts:
     """Existence, resources, executions and collection time of the workspaces of a scope."""
     return {
-        "org": org_exists(scope),
-        "workspace": per_workspace(cat.WORKSPACE_INFO, scope),
-        "resources": per_workspace(cat.WORKSPACE_RESOURCES, scope, "resource"),
-        "executions": per_workspace(cat.EXECUTIONS, scope),
-        "failed": per_workspace(cat.EXECUTIONS_FAILED, scope),
-        "collected": per_workspace(cat.WORKSPACE_COLLECTED, scope),
-        "freshness": collector_freshness(),
+        Part.ORG: org_exists(scope),
+        Part.WORKSPACE: per_workspace(cat.WORKSPACE_INFO, scope),
+        Part.RESOURCES: per_workspace(cat.WORKSPACE_RESOURCES, scope, "resource"),
+        Part.EXECUTIONS: per_workspace(cat.EXECUTIONS, scope),
+        Part.FAILED: per_workspace(cat.EXECUTIONS_FAILED, scope),
+        Part.COLLECTED: per_workspace(cat.WORKSPACE_COLLECTED, scope),
+        Part.FRESHNESS: collector_freshness(),
     }
 
 
-def existence_parts(scope: Scope) -> dict[str, str]:
+def existence_parts(scope: Scope) -> Parts:
     """Whether the org and workspace exist, and how fresh the exporter's data is."""
     return {
-        "org": org_exists(scope),
-        "workspace": per_workspace(cat.WORKSPACE_INFO, scope.workspace),
-        "freshness": collector_freshness(),
+        Part.ORG: org_exists(scope),
+        Part.WORKSPACE: per_workspace(cat.WORKSPACE_INFO, scope.workspace),
+        Part.FRESHNESS: collector_freshness(),
     }
 
 
-def source_parts(scope: Scope) -> dict[str, str]:
+def source_parts(scope: Scope) -> Parts:
     """The source families of a workspace."""
     return {
-        "sources": per_workspace(cat.SOURCES, scope, "source_type", "status", "scope"),
-        "indexed": per_workspace(cat.SOURCES_INDEXED, scope),
-        "pending": per_workspace(cat.SOURCES_PENDING, scope),
-        "chunks": per_workspace(cat.SOURCE_CHUNKS, scope),
-        "tokens": per_workspace(cat.SOURCE_TOKENS, scope),
-        "bytes": per_workspace(cat.SOURCE_BYTES, scope),
+        Part.SOURCES: per_workspace(cat.SOURCES, scope, "source_type", "status", "scope"),
+        Part.INDEXED: per_workspace(cat.SOURCES_INDEXED, scope),
+        Part.PENDING: per_workspace(cat.SOURCES_PENDING, scope),
+        Part.CHUNKS: per_workspace(cat.SOURCE_CHUNKS, scope),
+        Part.TOKENS: per_workspace(cat.SOURCE_TOKENS, scope),
+        Part.BYTES: per_workspace(cat.SOURCE_BYTES, scope),
     }
 
 
-def secret_parts(scope: Scope) -> dict[str, str]:
+def secret_parts(scope: Scope) -> Parts:
     """Secrets of a workspace by type and activity."""
-    return {"secrets": per_workspace(cat.SECRETS, scope, "secret_type", "active")}
+    return {Part.SECRETS: per_workspace(cat.SECRETS, scope, "secret_type", "active")}
 
 
-def action_parts(scope: Scope) -> dict[str, str]:
+def action_parts(scope: Scope) -> Parts:
     """Actions of a workspace by kind and whether enabled."""
-    return {"actions": per_workspace(cat.ACTIONS, scope, "kind", "enabled")}
+    return {Part.ACTIONS: per_workspace(cat.ACTIONS, scope, "kind", "enabled")}
 
 
-def app_parts(scope: Scope) -> dict[str, str]:
+def app_parts(scope: Scope) -> Parts:
     """Existence and resources of one app."""
     return {
-        "detail": detail_levels(),
-        "app": per_workspace(cat.APP_INFO, scope, "app_id"),
-        "app_resources": per_workspace(cat.APP_RESOURCES, scope, "app_id", "resource"),
+        Part.DETAIL: detail_levels(),
+        Part.APP: per_workspace(cat.APP_INFO, scope, "app_id"),
+        Part.APP_RESOURCES: per_workspace(cat.APP_RESOURCES, scope, "app_id", "resource"),
     }
 
 
-def namespace_parts(scope: Scope) -> dict[str, str]:
+def namespace_parts(scope: Scope) -> Parts:
     """Existence and resources of one namespace (summed over the apps that hold it)."""
     return {
-        "detail": detail_levels(),
-        "namespace": per_workspace(cat.NAMESPACE_INFO, scope, "app_id", "namespace_id"),
-        "namespace_resources": per_workspace(
+        Part.DETAIL: detail_levels(),
+        Part.NAMESPACE: per_workspace(cat.NAMESPACE_INFO, scope, "app_id", "namespace_id"),
+        Part.NAMESPACE_RESOURCES: per_workspace(
             cat.NAMESPACE_RESOURCES, scope, "app_id", "namespace_id", "resource"
         ),
     }
@@ -183,16 +216,16 @@ def namespace_parts(scope: Scope) -> dict[str, str]:
 def counter_reads(scope: Scope, window: float) -> str:
     """A workspace's execution counter over the window ending at each evaluation time.
 
-    `value` is the last sample (the counter at the boundary), `resets` the decreases between
-    samples inside the window, `min` the smallest sample, which reveals a reset between the
-    last sample before the window and the first one in it.
+    COUNTER_VALUE is the last sample (the counter at the boundary), COUNTER_RESETS the decreases
+    between samples inside the window, COUNTER_MIN the smallest sample, which reveals a reset
+    between the last sample before the window and the first one in it.
     """
     series = f"{selector(cat.EXECUTIONS, scope)}[{duration(window)}]"
     return tagged(
         {
-            "value": f"max(last_over_time({series}))",
-            "resets": f"max(resets({series}))",
-            "min": f"min(min_over_time({series}))",
+            Part.COUNTER_VALUE: f"max(last_over_time({series}))",
+            Part.COUNTER_RESETS: f"max(resets({series}))",
+            Part.COUNTER_MIN: f"min(min_over_time({series}))",
         }
     )
 

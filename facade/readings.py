@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from facade import promql
 from facade.errors import NotFound, ServiceUnavailable
 from facade.prometheus import PrometheusClient, Sample
+from facade.promql import Part
 
 Clock = Callable[[], float]
 
@@ -27,11 +28,11 @@ class Reading:
             part = sample.labels.get(promql.PART_LABEL, "")
             self.parts.setdefault(part, []).append(sample)
 
-    def samples(self, part: str) -> list[Sample]:
+    def samples(self, part: Part) -> list[Sample]:
         """Every result of one part."""
         return self.parts.get(part, [])
 
-    def total(self, part: str, **labels: str) -> int:
+    def total(self, part: Part, **labels: str) -> int:
         """The sum of a part's values whose labels match `labels`, as an exact count."""
         return round(
             sum(
@@ -41,7 +42,7 @@ class Reading:
             )
         )
 
-    def by(self, part: str, label: str) -> dict[str, float]:
+    def by(self, part: Part, label: str) -> dict[str, float]:
         """A part's values summed per value of one label."""
         result: dict[str, float] = {}
         for sample in self.samples(part):
@@ -59,7 +60,7 @@ class Reading:
                     groups.setdefault(key, []).append(sample)
         return {key: Reading(samples, self.now) for key, samples in groups.items()}
 
-    def counts_by(self, part: str, label: str) -> dict[str, int]:
+    def counts_by(self, part: Part, label: str) -> dict[str, int]:
         """`by` as exact counts, without zero entries."""
         return {
             key: round(value) for key, value in sorted(self.by(part, label).items()) if round(value)
@@ -75,7 +76,7 @@ class Freshness:
 
     def check(self, reading: Reading, collectors: Sequence[str]) -> None:
         """ServiceUnavailable when a collector never succeeded or not recently enough."""
-        last = reading.by("freshness", "collector")
+        last = reading.by(Part.FRESHNESS, "collector")
         for collector in collectors:
             at = last.get(collector)
             if at is None or reading.now - at > self.stale_after:
@@ -96,7 +97,7 @@ class Reader:
         self.clock = clock
         self.freshness = freshness
 
-    def read(self, parts: Mapping[str, str], collectors: Sequence[str]) -> Reading:
+    def read(self, parts: Mapping[Part, str], collectors: Sequence[str]) -> Reading:
         """Evaluate `parts` now; refuse stale data of `collectors`."""
         now = self.clock()
         reading = Reading(self.client.instant(promql.tagged(parts), now), now)
@@ -105,7 +106,7 @@ class Reader:
 
     def require(self, reading: Reading, scope: promql.Scope) -> None:
         """NotFound for an unknown org, or an unknown workspace of a known org."""
-        if not reading.samples("org"):
+        if not reading.samples(Part.ORG):
             raise NotFound("organization", scope.org_id)
-        if scope.workspace_id is not None and not reading.samples("workspace"):
+        if scope.workspace_id is not None and not reading.samples(Part.WORKSPACE):
             raise NotFound("workspace", scope.workspace_id)

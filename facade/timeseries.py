@@ -30,7 +30,9 @@ def _reads_of(series: list[Series], run: calendar.Run) -> dict[int, BoundaryRead
             columns.setdefault(index, {})[part] = value
     return {
         index: BoundaryRead(
-            value=column.get("value"), resets=column.get("resets", 0.0), minimum=column.get("min")
+            value=column.get(promql.Part.COUNTER_VALUE),
+            resets=column.get(promql.Part.COUNTER_RESETS, 0.0),
+            minimum=column.get(promql.Part.COUNTER_MIN),
         )
         for index, column in columns.items()
     }
