@@ -13,20 +13,20 @@ value is a `Part`: the builders here and the readers of the answers use the same
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from vocabulary import catalogue as cat
+from vocabulary import ids
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+ID_PATTERN = ids.ID_PATTERN  # the grammar of `vocabulary.ids`, re-exported for the façade
 PART_LABEL = "mm_part"
 # How far back the value of a counter is looked for when a bucket's own window holds no sample
 # before the first boundary; longer than any retention the stack configures.
 MAX_LOOKBACK_SECONDS = 400 * 86400
 
-_ID = re.compile(ID_PATTERN, re.ASCII)
+_ID = ids.ID_REGEX
 
 
 class UnsafeIdError(ValueError):

@@ -20,13 +20,31 @@ EVIL = [
     "wś-ä01",
     "}",
 ]
-REGEX_LIKE = ["ws-a0.", "ws.a01", "ws-a0[1]"]  # only ws-a0. is a valid id; all select nothing
+REGEX_LIKE = ["ws-a0.", "ws.a01", "ws-a0[1]"]  # valid ids that select nothing
+# Valid ids with a character of each kind the grammar accepts beyond letters and digits.
+ODD = ["org:ä/1 %x", "ws 😀 ñ", "a\u00a0b", "it's `q`", "%2F/..", "+?#&=;,", "ｗｓ\u3000١"]
+INVALID = ["ws-a01\n", 'a"b\\c\nd', "", " ws", "*", "..", "\ufffd", "ws\u202e", "x" * 129]
 
 
-@pytest.mark.parametrize("value", EVIL)
+@pytest.mark.parametrize("value", INVALID)
 def test_ids_outside_the_pattern_never_reach_a_query(value: str) -> None:
     with pytest.raises(promql.UnsafeIdError):
         promql.Scope("org-alpha", value).matchers()
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ('ws-a01"} or vector(1) or {x="', 'ws-a01\\"} or vector(1) or {x=\\"'),
+        ("ws-a01\\", "ws-a01\\\\"),
+        ("org:ä/1 %x", "org:ä/1 %x"),
+        ("}", "}"),
+    ],
+)
+def test_odd_valid_ids_reach_a_query_only_as_quoted_strings(value: str, quoted: str) -> None:
+    assert promql.Scope("org-alpha", value).matchers() == (
+        f'{{org_id="org-alpha",workspace_id="{quoted}"}}'
+    )
 
 
 def test_label_values_are_escaped_as_promql_strings() -> None:
@@ -36,7 +54,7 @@ def test_label_values_are_escaped_as_promql_strings() -> None:
     assert promql.escape_label_value('\\"') == '\\\\\\"'
 
 
-@pytest.mark.parametrize("value", EVIL + REGEX_LIKE)
+@pytest.mark.parametrize("value", EVIL + REGEX_LIKE + ODD)
 def test_escaped_values_are_plain_strings_to_prometheus(
     history_prometheus: PrometheusServer, value: str
 ) -> None:
