@@ -9,7 +9,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
+# setup.py packages prometheus.yml, alertmanager.yml and rules/ into `stack` for `mm-analytics up`.
+COPY prometheus ./prometheus
 COPY exporter ./exporter
 COPY facade ./facade
 COPY sandbox ./sandbox

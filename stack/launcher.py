@@ -8,11 +8,12 @@ state directory; prints their URLs, a demo token and a curl line; stops every ch
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -22,8 +23,8 @@ import requests
 import yaml
 
 from facade.tokens import mint_token
+from stack import prometheus_files
 from stack.supervisor import (
-    PROMETHEUS_DIR,
     ManagedProcess,
     StackError,
     alertmanager_argv,
@@ -55,14 +56,16 @@ class Options:
     rate: float
     scrape_interval: str
     with_alertmanager: bool
+    prometheus_dir: Path
+    links_url: str
 
     def url(self, service: str) -> str:
         """The loopback URL of a service."""
         return f"http://127.0.0.1:{self.ports[service]}"
 
 
-def parse_options(argv: Sequence[str]) -> Options:
-    """Options from the command line; every port is overridable."""
+def argument_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    """The options of `mm-analytics up`; the file locations default from the environment."""
     parser = argparse.ArgumentParser(prog="mm-analytics up", description=__doc__)
     parser.add_argument("--state-dir", type=Path, default=Path(".state"))
     for service, port in DEFAULT_PORTS.items():
@@ -74,9 +77,30 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser.add_argument("--rate", type=float, default=2.0, help="sandbox executions per second")
     parser.add_argument("--scrape-interval", default="15s")
     parser.add_argument("--no-alertmanager", action="store_true")
+    parser.add_argument(
+        "--prometheus-dir",
+        type=Path,
+        default=prometheus_files.prometheus_dir(environ),
+        help="prometheus.yml, alertmanager.yml and rules/ (default: the files packaged with"
+        f" mm-analytics; ${prometheus_files.PROMETHEUS_DIR_SETTING})",
+    )
+    parser.add_argument(
+        "--links-url",
+        default=prometheus_files.links_url(environ),
+        help="external base of the alerts' runbook and dashboard links (default"
+        f" {prometheus_files.DEFAULT_LINKS_URL}; ${prometheus_files.LINKS_URL_SETTING})",
+    )
+    return parser
+
+
+def parse_options(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Options:
+    """Options from the command line and the environment; every port is overridable."""
+    parser = argument_parser(environ)
     args = parser.parse_args(list(argv))
     if args.platform_url and not (args.platform_token and args.org_ids):
         parser.error("--platform-url needs --platform-token and --org-ids")
+    if not prometheus_files.is_absolute_url(args.links_url):
+        parser.error(f"--links-url needs an absolute http(s) URL, not {args.links_url!r}")
     ports = {service: getattr(args, f"{service}_port") for service in DEFAULT_PORTS}
     return Options(
         state_dir=args.state_dir.resolve(),
@@ -88,15 +112,20 @@ def parse_options(argv: Sequence[str]) -> Options:
         rate=args.rate,
         scrape_interval=args.scrape_interval,
         with_alertmanager=not args.no_alertmanager,
+        prometheus_dir=args.prometheus_dir.resolve(),
+        links_url=args.links_url.rstrip("/"),
     )
 
 
-def render_prometheus_config(options: Options, template: Path = PROMETHEUS_DIR) -> Path:
-    """Write the checked-in prometheus.yml with this run's ports and absolute rule paths."""
-    config: dict[str, Any] = yaml.safe_load((template / "prometheus.yml").read_text())
+def render_prometheus_config(options: Options) -> Path:
+    """Write the packaged prometheus.yml with this run's ports and its own copy of the rules,
+    whose alert links point at the configured base."""
+    source = options.prometheus_dir
+    config: dict[str, Any] = yaml.safe_load((source / "prometheus.yml").read_text())
     config["global"]["scrape_interval"] = options.scrape_interval
     config["global"].pop("scrape_timeout", None)  # Prometheus then caps it at the interval
-    config["rule_files"] = [str(template / pattern) for pattern in config.get("rule_files", [])]
+    rules = prometheus_files.render_rules(source, options.state_dir / "rules", options.links_url)
+    config["rule_files"] = [str(rules)]
     for job in config["scrape_configs"]:
         if job["job_name"] in options.ports:
             job["static_configs"] = [{"targets": [f"127.0.0.1:{options.ports[job['job_name']]}"]}]
@@ -191,7 +220,7 @@ def start_services(stack: Stack) -> tuple[str, str]:
     )
     if options.with_alertmanager:
         am_argv = alertmanager_argv(
-            PROMETHEUS_DIR / "alertmanager.yml",
+            options.prometheus_dir / "alertmanager.yml",
             options.state_dir / "alertmanager",
             options.ports["alertmanager"],
         )

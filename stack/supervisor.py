@@ -22,8 +22,9 @@ from typing import IO
 
 import requests
 
+# The source checkout the tests and benches run from; an installed wheel has none, and the
+# launcher finds its files through stack.prometheus_files instead.
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PROMETHEUS_DIR = REPO_ROOT / "prometheus"
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 

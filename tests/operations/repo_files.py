@@ -11,8 +11,9 @@ from typing import Any
 
 import yaml
 
-from stack.supervisor import PROMETHEUS_DIR, REPO_ROOT
+from stack.supervisor import REPO_ROOT
 
+PROMETHEUS_DIR = REPO_ROOT / "prometheus"
 RULES_DIR = PROMETHEUS_DIR / "rules"
 RULE_TESTS_DIR = PROMETHEUS_DIR / "tests"
 RULE_FILES = tuple(sorted(RULES_DIR.glob("*.yml")))

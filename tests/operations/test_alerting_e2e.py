@@ -15,6 +15,7 @@ import pytest
 import requests
 import yaml
 
+from stack.prometheus_files import DEFAULT_LINKS_URL
 from stack.supervisor import ManagedProcess, alertmanager_argv, free_port, python_command
 from tests.operations.repo_files import ALERTMANAGER_CONFIG, fast_rule_copies, load_yaml
 from tests.operations.webhook import Notification, WebhookReceiver
@@ -169,7 +170,9 @@ def test_failing_workspace_alert_reaches_the_receiver_with_its_labels(stack):
     assert alert["labels"]["component"] == "executions"
     annotations = alert["annotations"]
     assert stack.failing_workspace in annotations["description"]
-    assert annotations["runbook_url"] == f"docs/runbook.md#{BURN_ALERT.lower()}"
+    assert annotations["runbook_url"] == (
+        f"{DEFAULT_LINKS_URL}/public/mechamental/runbook.md#{BURN_ALERT.lower()}"
+    )
     assert f"var-workspace_id={stack.failing_workspace}" in annotations["dashboard_url"]
     # At 90 % failures the fast (critical) burn fires too, and is delivered.
     stack.webhook.wait_for(is_burn_of(stack.failing_workspace, "critical"), DELIVERY_TIMEOUT)

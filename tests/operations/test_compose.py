@@ -7,14 +7,22 @@ import os
 import re
 import subprocess
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
 from exporter import config as exporter_config
 from sandbox import config as sandbox_config
-from stack.supervisor import PROMETHEUS_DIR, REPO_ROOT, find_binary
-from tests.operations.repo_files import COMPOSE_FILE, GRAFANA_DIR, load_yaml
+from stack.supervisor import REPO_ROOT, find_binary
+from tests.operations.repo_files import (
+    COMPOSE_FILE,
+    GRAFANA_DIR,
+    PROMETHEUS_DIR,
+    RUNBOOK,
+    alerting_rules,
+    load_yaml,
+)
 
 SERVICES = {"sandbox", "exporter", "facade", "prometheus", "alertmanager", "grafana"}
 PINNED_IMAGES = {
@@ -176,6 +184,15 @@ def test_grafana_mounts_provisioning_and_dashboards(compose):
     provider = load_yaml(GRAFANA_DIR / "provisioning" / "dashboards" / "mechamental.yml")
     path = provider["providers"][0]["options"]["path"]
     assert volumes[path] == str(GRAFANA_DIR / "dashboards")
+
+
+def test_grafana_serves_the_runbook_where_the_alerts_link_to_it(compose):
+    """Alert links sit on Grafana's address; the runbook is a static file below it."""
+    volumes = {target: v["source"] for target, v in mounts(compose["services"]["grafana"]).items()}
+    for rule in alerting_rules():
+        path = urlsplit(rule["annotations"]["runbook_url"]).path
+        assert path.startswith("/public/"), path
+        assert volumes["/usr/share/grafana" + path] == str(RUNBOOK)
 
 
 def test_dockerfile_runs_the_cli_as_an_unprivileged_user():

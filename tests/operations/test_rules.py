@@ -11,12 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from stack.supervisor import PROMETHEUS_DIR, find_binary
+from stack.prometheus_files import DEFAULT_LINKS_URL
+from stack.supervisor import find_binary
 from tests.operations.repo_files import (
     ALERTMANAGER_CONFIG,
+    PROMETHEUS_DIR,
     RULE_FILES,
     RULE_TEST_FILES,
     RULES_DIR,
+    RUNBOOK,
     alerting_rules,
     dashboards,
     load_yaml,
@@ -25,6 +28,8 @@ from tests.operations.repo_files import (
     runbook_anchors,
 )
 
+# Where docker-compose's Grafana serves docs/runbook.md; `up --links-url` moves the base.
+RUNBOOK_URL = f"{DEFAULT_LINKS_URL}/public/mechamental/runbook.md"
 RECORD_NAME = re.compile(r"^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$")
 SEVERITIES = {"critical", "warning"}
 COMPONENTS = {"executions", "exporter", "facade"}
@@ -197,8 +202,16 @@ def test_alert_carries_severity_summary_description_and_links(rule):
     assert {"summary", "description", "runbook_url", "dashboard_url"} <= annotations.keys()
     assert "{{" in annotations["description"], "a description shows the values that matter"
     path, _, anchor = annotations["runbook_url"].partition("#")
-    assert path == "docs/runbook.md"
+    assert path == RUNBOOK_URL
     assert anchor == rule["alert"].lower() and anchor in runbook_anchors()
+
+
+@pytest.mark.parametrize("rule", alerting_rules(), ids=lambda rule: rule["alert"])
+def test_alert_links_are_absolute_on_the_default_base(rule):
+    for name in ("runbook_url", "dashboard_url"):
+        url = urlsplit(rule["annotations"][name])
+        assert url.scheme == "http" and url.netloc, (name, url)
+        assert rule["annotations"][name].startswith(f"{DEFAULT_LINKS_URL}/"), name
 
 
 @pytest.mark.parametrize("rule", alerting_rules(), ids=lambda rule: rule["alert"])
@@ -219,7 +232,7 @@ def test_alert_dashboard_link_opens_a_provisioned_dashboard(rule):
 
 
 def test_runbook_has_a_complete_section_per_alert():
-    text = (PROMETHEUS_DIR.parent / "docs" / "runbook.md").read_text(encoding="utf-8")
+    text = RUNBOOK.read_text(encoding="utf-8")
     sections = dict(re.findall(r"^## (\S+)\n(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL))
     for name in {rule["alert"] for rule in alerting_rules()}:
         body = sections[name]

@@ -18,28 +18,20 @@ import requests
 from facade.tokens import mint_token
 from stack.launcher import DEFAULT_PORTS
 from stack.supervisor import free_port, python_command
+from tests.stack.launcher_output import read_lines, wait_for_banner
 
-BANNER_END = "Ctrl-C stops everything."
-
-
-def read_lines(stream, lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line)
+# The external base of the alert links in this run; the rules carry another one.
+LINKS_URL = "https://ops.example.test/mechamental"
 
 
-def wait_for_banner(
-    launcher: subprocess.Popen[str], lines: queue.Queue[str], timeout: float
-) -> str:
-    deadline = time.monotonic() + timeout
-    seen: list[str] = []
-    while time.monotonic() < deadline and (launcher.poll() is None or not lines.empty()):
-        try:
-            seen.append(lines.get(timeout=0.5))
-        except queue.Empty:
-            continue
-        if BANNER_END in seen[-1]:
-            return "".join(seen)
-    raise AssertionError("no banner within the deadline:\n" + "".join(seen))
+def assert_alert_links_on(prometheus: str, base: str) -> None:
+    """Every alert Prometheus loaded links to its runbook and dashboard below `base`."""
+    groups = requests.get(f"{prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]
+    alerts = [rule for group in groups for rule in group["rules"] if rule["type"] == "alerting"]
+    assert alerts
+    for alert in alerts:
+        for name in ("runbook_url", "dashboard_url"):
+            assert alert["annotations"][name].startswith(f"{base}/"), (alert["name"], name)
 
 
 def get_until_ok(url: str, headers: dict[str, str], timeout: float) -> requests.Response:
@@ -116,6 +108,7 @@ def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, 
         f"--state-dir={tmp_path / 'state'}",
         "--scrape-interval=1s",
         "--rate=5",
+        f"--links-url={LINKS_URL}",
         *(f"--{service}-port={port}" for service, port in ports.items()),
     )
     launcher = subprocess.Popen(
@@ -146,6 +139,7 @@ def test_up_serves_every_service_and_stops_every_child(launched) -> None:
     assert "mechamental_executions_total" in metrics.text
     assert requests.get(f"http://127.0.0.1:{ports['prometheus']}/-/ready", timeout=5).ok
     assert requests.get(f"http://127.0.0.1:{ports['alertmanager']}/-/ready", timeout=5).ok
+    assert_alert_links_on(f"http://127.0.0.1:{ports['prometheus']}", LINKS_URL)
 
     token = re.search(r"Bearer (\S+)'", banner)
     url = re.search(r"(http://127\.0\.0\.1:\d+/v1/orgs/\S+/analytics)", banner)
