@@ -80,8 +80,11 @@ class CachedExposition:
 
     def render(self) -> bytes:
         """The whole `/metrics` body, read from the collectors registered now, in their order."""
+        collectors = self.registry.collectors
+        if len(self._parts) > len(collectors):  # a collector left: drop its cached bytes
+            self._parts = {c: p for c, p in self._parts.items() if c in collectors}
         body = []
-        for collector in self.registry.collectors:
+        for collector in collectors:
             part = self._parts.get(collector)
             if part is None:
                 part = self._parts.setdefault(collector, _part(collector))

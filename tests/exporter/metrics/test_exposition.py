@@ -141,3 +141,15 @@ def test_a_collector_with_sample_timestamps_is_served_on_the_same_path(fixed_sou
     )
     assert exposition.render() == generate_latest(registry)
     assert b'workspace_id="ws-1"} 121.0 1735689595000\n' in exposition.render()
+
+
+def test_a_collector_registered_or_unregistered_later_is_followed(fixed_sources):
+    registry = build_registry(fixed_sources)
+    exposition = CachedExposition(registry)
+    exposition.render()
+    events = EventTimeCounter(fixed_sources)
+    registry.register(events)
+    assert exposition.render() == generate_latest(registry)
+    registry.unregister(events)
+    assert exposition.render() == generate_latest(registry)
+    assert b"mechamental_test_events_total" not in exposition.render()
