@@ -13,7 +13,7 @@ is any printable text of 1 to 128 code points: letters of any script, digits, pu
 - a space (of any width) at either end: configured ids are trimmed, so a padded id could
   never be configured, and it is a typo far more often than a name;
 - `.` and `..`: as a URL path segment they mean "here" and "up", and clients and proxies
-  remove them before the request leaves;
+  remove or resolve them, encoded or not (requests turns `%2E%2E` back into `..`);
 - `*`: the wildcard of the platform's permission strings (`analytics:*:view`), so the
   permission for a workspace named `*` would read the whole org.
 
@@ -58,11 +58,5 @@ def valid_id(text: object) -> bool:
 
 
 def path_segment(value: str) -> str:
-    """`value` as one percent-encoded URL path segment (`/` → `%2F`, `%` → `%25`, UTF-8).
-
-    A segment of dots only has every dot encoded too: `.` and `..` unencoded would be removed
-    as dot-segments by the client (requests does) or by any proxy on the way.
-    """
-    if value and value.strip(".") == "":
-        return "%2E" * len(value)
+    """`value` as one percent-encoded URL path segment (`/` → `%2F`, `%` → `%25`, UTF-8)."""
     return quote(value, safe="")

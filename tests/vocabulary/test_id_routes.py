@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from flask import Flask, jsonify, url_for
+from flask import Flask, Response, jsonify, url_for
 
 from vocabulary.id_routes import EncodedIdRouting, IdConverter, routable_path
 from vocabulary.ids import path_segment
@@ -17,7 +17,7 @@ def app() -> Flask:
     app.wsgi_app = EncodedIdRouting(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.get("/v1/orgs/<org_id>/items/<item_id>")
-    def item(org_id: str, item_id: str) -> object:
+    def item(org_id: str, item_id: str) -> Response:
         link = url_for("item", org_id=org_id, item_id=item_id)
         return jsonify(org_id=org_id, item_id=item_id, link=link)
 
