@@ -1,7 +1,11 @@
-"""Writing activity records: ids and timestamps that only grow, so keyset paging stays stable.
+"""Writing activity records: ids that only grow, timestamps on the platform's clock.
 
-Every insert takes one process-wide lock and stamps records inside it, so commit order equals
-(timestamp, id) order: a page boundary never has an older record committed behind it later.
+Every insert takes one process-wide lock and stamps records inside it. A record written on time
+carries the insertion time, so among those commit order equals (timestamp, id) order and a page
+boundary never has an on-time record committed behind it later. A record written late carries a
+timestamp before its insertion (`written_us`) on purpose: a reader that already paged past that
+timestamp misses it, as on the real platform, but keyset paging by (timestamp, seq) never serves
+it twice and its cursor stays valid.
 """
 
 from __future__ import annotations
@@ -9,14 +13,21 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sandbox.timefmt import from_micros, item_timestamp
+INSERT_ACTIVITY = (
+    "INSERT INTO activity (seq, id, ts_us, written_us, timestamp, org_id, workspace_id, "
+    "app_id, execution_id, success, status_code, duration_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
-@dataclass(frozen=True)
-class ActivityEvent:
-    """One activity record before it is stamped; `execution_id` None is a plain API call."""
+class ActivityEvent(NamedTuple):
+    """One activity record before it is stamped; `execution_id` None is a plain API call;
+    `late_us` is how long before its writing the record happened (0: written on time)."""
 
     org_id: str
     workspace_id: str
@@ -25,6 +36,7 @@ class ActivityEvent:
     success: bool
     status_code: int
     duration_ms: int
+    late_us: int = 0
 
 
 def activity_id(seq: int) -> str:
@@ -32,49 +44,65 @@ def activity_id(seq: int) -> str:
     return f"evt-{seq:012d}"
 
 
+@lru_cache(maxsize=4096)
+def _hour_prefix(hour: int) -> str:
+    return datetime.fromtimestamp(hour * 3600, UTC).strftime("%Y-%m-%dT%H:")
+
+
+def record_timestamp(ts_us: int, *, zulu: bool) -> str:
+    """`ts_us` as `timefmt.item_timestamp` writes it, fast enough for a seeded history."""
+    seconds, micros = divmod(ts_us, 1_000_000)
+    hour, rest = divmod(seconds, 3600)
+    minute, second = divmod(rest, 60)
+    text = f"{_hour_prefix(hour)}{minute:02d}:{second:02d}.{micros:06d}"
+    return text + "Z" if zulu else text
+
+
+def activity_row(seq: int, ts_us: int, written_us: int, event: ActivityEvent) -> tuple[Any, ...]:
+    """The row `INSERT_ACTIVITY` takes for `event` stamped `ts_us` and written at `written_us`."""
+    # The real platform writes some timestamps with Z and some without a zone.
+    stamp = record_timestamp(ts_us, zulu=seq % 2 == 0)
+    return (
+        seq,
+        activity_id(seq),
+        ts_us,
+        written_us,
+        stamp,
+        event.org_id,
+        event.workspace_id,
+        event.app_id,
+        event.execution_id,
+        int(event.success),
+        event.status_code,
+        event.duration_ms,
+    )
+
+
 class ActivityWriter:
     """Stamps and inserts activity records for every thread of the process."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, clock: Callable[[], int] = time.time_ns
+    ) -> None:
         row = connection.execute(
-            "SELECT max(seq) AS seq, max(ts_us) AS ts FROM activity"
+            "SELECT max(seq) AS seq, max(written_us) AS written FROM activity"
         ).fetchone()
+        self._clock = clock
         self._lock = threading.Lock()
         self._last_seq = int(row["seq"] or 0)
-        self._last_us = int(row["ts"] or 0)
+        self._last_us = int(row["written"] or 0)
 
     def write(self, connection: sqlite3.Connection, events: list[ActivityEvent]) -> list[str]:
-        """Insert `events` stamped with the insertion time; returns their ids."""
+        """Insert `events` written now (each stamped `late_us` before now); returns their ids."""
         with self._lock:
-            now_us = max(time.time_ns() // 1000, self._last_us)
-            rows = []
-            for offset, event in enumerate(events, start=1):
-                seq = self._last_seq + offset
-                # The real platform writes some timestamps with Z and some without a zone.
-                stamp = item_timestamp(from_micros(now_us), zulu=seq % 2 == 0)
-                rows.append(
-                    (
-                        seq,
-                        activity_id(seq),
-                        now_us,
-                        stamp,
-                        event.org_id,
-                        event.workspace_id,
-                        event.app_id,
-                        event.execution_id,
-                        int(event.success),
-                        event.status_code,
-                        event.duration_ms,
-                    )
-                )
+            now_us = max(self._clock() // 1000, self._last_us)
+            rows = [
+                activity_row(self._last_seq + offset, now_us - event.late_us, now_us, event)
+                for offset, event in enumerate(events, start=1)
+            ]
             connection.execute("BEGIN IMMEDIATE")
             try:
-                connection.executemany(
-                    "INSERT INTO activity (seq, id, ts_us, timestamp, org_id, workspace_id, "
-                    "app_id, execution_id, success, status_code, duration_ms) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+                connection.executemany(INSERT_ACTIVITY, rows)
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,18 @@ class SandboxConfig:
     api_call_ratio: float = 0.3
     stream: bool = True
     reset: bool = False
+    history_days: int = 90
+    history_rate: float = 75.0
+    history_end: datetime | None = None  # None: the start-up time
+    late_ratio: float = 0.02
+    lateness_seconds: float = 300.0
+    boundary_cluster: float = 0.05
+
+
+def instant(text: str) -> datetime:
+    """An ISO-8601 time; one without a zone is UTC."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # option name → (type parser, help text); env SANDBOX_<NAME> with dashes as underscores.
@@ -45,11 +58,25 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
     "rate": (float, "finished executions per second across all workspaces"),
     "failure-ratio": (float, "share of executions that fail"),
     "api-call-ratio": (float, "share of activity records that are plain API calls"),
+    "history-days": (int, "days of past activity seeded into a fresh database (0: none)"),
+    "history-rate": (float, "executions per hour across all workspaces in the seeded history"),
+    "history-end": (instant, "when the seeded history ends (None: at start-up)"),
+    "late-ratio": (float, "share of streamed executions written late"),
+    "lateness-seconds": (
+        float,
+        "how long after its timestamp a late execution is written, at most",
+    ),
+    "boundary-cluster": (
+        float,
+        "share of streamed executions written within 5 s of a quarter-hour boundary",
+    ),
 }
 FLAGS = {
     "no-stream": "start with the activity stream paused",
     "reset": "discard an existing database and seed a new one",
 }
+MAX_HISTORY_DAYS = 366
+MAX_HISTORY_RATE = 100_000.0
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -114,6 +141,23 @@ def _range_problems(config: SandboxConfig) -> list[str]:
             f"api-call-ratio must be at least 0 and below 1, got {config.api_call_ratio}",
         ),
         (bool(config.token), "token must not be empty"),
+        (
+            0 <= config.history_days <= MAX_HISTORY_DAYS,
+            f"history-days must be 0-{MAX_HISTORY_DAYS}, got {config.history_days}",
+        ),
+        (
+            0 <= config.history_rate <= MAX_HISTORY_RATE,
+            f"history-rate must be 0-{MAX_HISTORY_RATE:g}, got {config.history_rate}",
+        ),
+        (0 <= config.late_ratio <= 1, f"late-ratio must be 0-1, got {config.late_ratio}"),
+        (
+            0 <= config.lateness_seconds <= 86_400,
+            f"lateness-seconds must be 0-86400, got {config.lateness_seconds}",
+        ),
+        (
+            0 <= config.boundary_cluster <= 1,
+            f"boundary-cluster must be 0-1, got {config.boundary_cluster}",
+        ),
     ]
     return [message for ok, message in checks if not ok]
 

@@ -10,12 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from sandbox.activity import ActivityEvent
 from sandbox.errors import QueryValidationError, ResourceNotFound
+from sandbox.events import load_targets
+from sandbox.execution_truth import ExecutionTruthQuery, read_execution_truth
 from sandbox.queries import validation_details
 from sandbox.state import connection, state
-from sandbox.stream import load_targets
 from sandbox.truth import read_truth
 
 control = Blueprint("control", __name__)
+MAX_LATE_SECONDS = 90 * 86_400.0
 
 
 class TokenRenewal(BaseModel):
@@ -27,13 +29,15 @@ class TokenRenewal(BaseModel):
 
 
 class ExecutionsRequest(BaseModel):
-    """Insert `count` executions now; `failed` is a boolean (all or none) or how many fail."""
+    """Insert `count` executions now; `failed` is a boolean (all or none) or how many fail;
+    `late_seconds` writes them late, stamped that many seconds before now."""
 
     model_config = ConfigDict(extra="forbid")
 
     workspace_id: str
     count: Annotated[int, Field(ge=0, le=100_000)]
     failed: StrictBool | StrictInt = False
+    late_seconds: Annotated[float, Field(ge=0.0, le=MAX_LATE_SECONDS)] = 0.0
 
 
 def _body_errors(error: ValidationError) -> QueryValidationError:
@@ -65,6 +69,16 @@ def orgs() -> Response:
 def truth() -> Response:
     """The exact ground truth."""
     return jsonify(read_truth(connection()))
+
+
+@control.get("/_sandbox/truth/executions")
+def truth_executions() -> Response:
+    """Executions per hour or local day by their timestamps (see `sandbox.execution_truth`)."""
+    try:
+        query = ExecutionTruthQuery.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        raise QueryValidationError(validation_details(error, "query")) from error
+    return jsonify(read_execution_truth(connection(), query).model_dump())
 
 
 @control.route("/_sandbox/stream", methods=["GET", "PUT"])
@@ -145,6 +159,7 @@ def executions() -> Response:
             success=index >= failed,
             status_code=500 if index < failed else 200,
             duration_ms=100,
+            late_us=round(order.late_seconds * 1_000_000),
         )
         for index in range(order.count)
     ]

@@ -71,9 +71,9 @@ CREATE TABLE IF NOT EXISTS entitlements (
 CREATE INDEX IF NOT EXISTS entitlements_ws ON entitlements (workspace_id, seq);
 CREATE TABLE IF NOT EXISTS activity (
     seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, ts_us INTEGER NOT NULL,
-    timestamp TEXT NOT NULL, org_id TEXT NOT NULL, workspace_id TEXT NOT NULL, app_id TEXT,
-    execution_id TEXT, success INTEGER NOT NULL, status_code INTEGER NOT NULL,
-    duration_ms INTEGER NOT NULL);
+    written_us INTEGER NOT NULL DEFAULT 0, timestamp TEXT NOT NULL, org_id TEXT NOT NULL,
+    workspace_id TEXT NOT NULL, app_id TEXT, execution_id TEXT, success INTEGER NOT NULL,
+    status_code INTEGER NOT NULL, duration_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS activity_org_time ON activity (org_id, ts_us, seq);
 CREATE INDEX IF NOT EXISTS activity_ws ON activity (workspace_id, execution_id, success);
 """
@@ -160,6 +160,13 @@ def connect(path: Path) -> sqlite3.Connection:
 def create_schema(connection: sqlite3.Connection) -> None:
     """Create every table and index that does not exist yet."""
     connection.executescript(SCHEMA)
+    columns = {row["name"] for row in connection.execute("PRAGMA table_info(activity)")}
+    if "written_us" not in columns:
+        # A database from before records could be written late: each was written on time.
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ALTER TABLE activity ADD COLUMN written_us INTEGER NOT NULL DEFAULT 0")
+        connection.execute("UPDATE activity SET written_us = ts_us")
+        connection.execute("COMMIT")
 
 
 def is_seeded(connection: sqlite3.Connection) -> bool:

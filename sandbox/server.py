@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from types import FrameType
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -21,9 +22,11 @@ from sandbox.config import ConfigError, SandboxConfig, load_config
 from sandbox.database import clear_data, connect, create_schema, is_seeded, read_meta
 from sandbox.faults import FaultInjector
 from sandbox.generator import seed_database
+from sandbox.history import HistoryPlan, seed_history
 from sandbox.service_token import ServiceToken
 from sandbox.state import SandboxState
 from sandbox.stream import ActivityStream, StreamSettings
+from sandbox.timefmt import to_micros
 from sandbox.traffic import TrafficLog
 
 log = logging.getLogger("sandbox")
@@ -49,15 +52,32 @@ def prepare_database(config: SandboxConfig) -> int:
         else:
             started = time.monotonic()
             seed_database(db, config.seed, config.orgs, config.workspaces)
+            records = seed_history(db, history_plan(config))
             log.info(
-                "seeded %s org(s) x %s workspace(s) in %.2f s",
+                "seeded %s org(s) x %s workspace(s), %s day(s) of history (%s records) in %.2f s",
                 config.orgs,
                 config.workspaces,
+                config.history_days,
+                records,
                 time.monotonic() - started,
             )
         return int(db.execute("SELECT count(*) FROM activity").fetchone()[0])
     finally:
         db.close()
+
+
+def history_plan(config: SandboxConfig) -> HistoryPlan:
+    """The history a fresh database gets: it ends at start-up, or earlier when asked."""
+    now = datetime.now(UTC)
+    end = now if config.history_end is None else min(config.history_end, now)
+    return HistoryPlan(
+        seed=config.seed,
+        days=config.history_days,
+        rate=config.history_rate,
+        failure_ratio=config.failure_ratio,
+        api_call_ratio=config.api_call_ratio,
+        end_us=to_micros(end),
+    )
 
 
 def build_state(config: SandboxConfig, activity_records: int) -> SandboxState:
@@ -72,6 +92,9 @@ def build_state(config: SandboxConfig, activity_records: int) -> SandboxState:
         rate=config.rate,
         failure_ratio=config.failure_ratio,
         api_call_ratio=config.api_call_ratio,
+        boundary_cluster=config.boundary_cluster,
+        late_ratio=config.late_ratio,
+        lateness_seconds=config.lateness_seconds,
     )
     # A continued database gets a different draw than the first run of the same seed.
     rng = random.Random(f"stream-{config.seed}-{activity_records}")  # noqa: S311

@@ -1,4 +1,10 @@
-"""The background activity stream: executions at a steady rate, spread over every workspace."""
+"""The background activity stream: executions at a steady rate, spread over every workspace.
+
+On the platform's clock some executions are written late (`late_ratio`: stamped up to
+`lateness_seconds` before they are written) and some cluster around quarter-hour boundaries
+(`boundary_cluster`: held back and written within 5 s of the next one). No record is stamped in
+the future.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.activity import ActivityEvent, ActivityWriter
+from sandbox.boundaries import BoundaryHold
+from sandbox.events import EventFactory, load_targets
 
 log = logging.getLogger(__name__)
 
@@ -32,68 +40,17 @@ class StreamSettings(BaseModel):
     failure_ratio: Ratio = 0.1
     api_call_ratio: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.3
     workspace_failure_ratios: dict[str, Ratio] = {}
+    boundary_cluster: Ratio = 0.0
+    late_ratio: Ratio = 0.0
+    lateness_seconds: Annotated[float, Field(ge=0.0, le=86_400.0)] = 300.0
 
 
 @dataclass(frozen=True)
-class WorkspaceTarget:
-    """A workspace the stream can write activity for, with its apps."""
+class StreamClocks:
+    """The stream's clocks: `monotonic` paces it, `wall` places boundaries (seconds)."""
 
-    org_id: str
-    workspace_id: str
-    app_ids: tuple[str, ...]
-
-
-def load_targets(connection: sqlite3.Connection) -> list[WorkspaceTarget]:
-    """Every workspace that has not vanished, in a stable order."""
-    apps: dict[str, list[str]] = {}
-    for row in connection.execute("SELECT workspace_id, app_id FROM apps ORDER BY seq"):
-        apps.setdefault(row["workspace_id"], []).append(row["app_id"])
-    rows = connection.execute(
-        "SELECT org_id, workspace_id FROM workspaces WHERE deleted = 0 ORDER BY seq"
-    )
-    return [
-        WorkspaceTarget(
-            row["org_id"], row["workspace_id"], tuple(apps.get(row["workspace_id"], ()))
-        )
-        for row in rows
-    ]
-
-
-@dataclass
-class EventFactory:
-    """Draws activity records from a seeded generator."""
-
-    rng: random.Random
-    targets: list[WorkspaceTarget] = field(default_factory=list)
-
-    def execution(self, settings: StreamSettings) -> ActivityEvent:
-        """One finished execution in a random workspace, failed with that workspace's ratio."""
-        target = self.rng.choice(self.targets)
-        ratio = settings.workspace_failure_ratios.get(target.workspace_id, settings.failure_ratio)
-        failed = self.rng.random() < ratio
-        return ActivityEvent(
-            org_id=target.org_id,
-            workspace_id=target.workspace_id,
-            app_id=self.rng.choice(target.app_ids) if target.app_ids else None,
-            execution_id=f"exe-{self.rng.getrandbits(48):012x}",
-            success=not failed,
-            status_code=self.rng.choice((500, 502, 504, 422)) if failed else 200,
-            duration_ms=self.rng.randint(20, 5_000),
-        )
-
-    def api_call(self) -> ActivityEvent:
-        """One ordinary API call (no execution) in a random workspace."""
-        target = self.rng.choice(self.targets)
-        ok = self.rng.random() < 0.95
-        return ActivityEvent(
-            org_id=target.org_id,
-            workspace_id=target.workspace_id,
-            app_id=self.rng.choice(target.app_ids) if target.app_ids else None,
-            execution_id=None,
-            success=ok,
-            status_code=self.rng.choice((200, 200, 201)) if ok else self.rng.choice((400, 404)),
-            duration_ms=self.rng.randint(5, 300),
-        )
+    monotonic: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time
 
 
 class ActivityStream:
@@ -105,13 +62,15 @@ class ActivityStream:
         writer: ActivityWriter,
         settings: StreamSettings,
         rng: random.Random,
-        clock: Callable[[], float] = time.monotonic,
+        clocks: StreamClocks = StreamClocks(),
     ) -> None:
         self._connect = connect
         self._writer = writer
         self._settings = settings
         self._factory = EventFactory(rng)
-        self._clock = clock
+        self._rng = rng
+        self._clock = clocks.monotonic
+        self._hold = BoundaryHold(rng, clocks.wall)
         self._changed = threading.Condition()
         self._stopping = False
         self._reload = True
@@ -173,7 +132,9 @@ class ActivityStream:
                     self._factory.targets = load_targets(connection)
                     self._reload = False
                 periods = self._periods(self._settings)
-                wait = self._next_wait(due, periods)
+                if not periods:
+                    self._hold.clear()  # paused or idle: nothing is written, not even held records
+                wait = _soonest(self._next_wait(due, periods), self._hold.seconds_to_next())
                 if wait is None or wait > 0:
                     self._changed.wait(wait)
                     if wait is None:
@@ -222,10 +183,32 @@ class ActivityStream:
         for kind, period in periods.items():
             due[kind] = max(due[kind], now - MAX_CATCH_UP_SECONDS)
             while due[kind] <= now:
-                is_execution = kind == "execution"
-                events.append(
-                    self._factory.execution(settings) if is_execution else self._factory.api_call()
-                )
+                if kind == "api_call":
+                    events.append(self._factory.api_call_in(self._factory.pick()))
+                elif (
+                    settings.boundary_cluster > 0 and self._rng.random() < settings.boundary_cluster
+                ):
+                    self._hold.hold()
+                else:
+                    events.append(self._execution(settings, may_be_late=True))
                 due[kind] += period
+        # Held executions are drawn when written, under the settings then in force.
+        events += [self._execution(settings) for _ in range(self._hold.take_due())]
         if events:
             self._writer.write(connection, events)
+
+    def _execution(self, settings: StreamSettings, may_be_late: bool = False) -> ActivityEvent:
+        """One execution in a random workspace, failed with that workspace's ratio; written
+        late (stamped up to `lateness_seconds` ago) with `late_ratio` when it may be."""
+        target = self._factory.pick()
+        ratio = settings.workspace_failure_ratios.get(target.workspace_id, settings.failure_ratio)
+        late_us = 0
+        if may_be_late and settings.late_ratio > 0 and self._rng.random() < settings.late_ratio:
+            late_us = max(1, int(self._rng.uniform(0.0, settings.lateness_seconds) * 1e6))
+        return self._factory.execution_in(target, ratio, late_us)
+
+
+def _soonest(*waits: float | None) -> float | None:
+    """The shortest of the waits that are not None (None when all are)."""
+    known = [wait for wait in waits if wait is not None]
+    return min(known) if known else None

@@ -12,12 +12,33 @@ import pytest
 from tests.support.sandbox import SandboxServer
 
 StartSandbox = Callable[..., SandboxServer]
+# A history pinned in the past spans clock changes whatever the date: Lord Howe 2026-10-04
+# (23.5 h) and Berlin 2026-10-25 (25 h).
+HISTORY_END = "2026-10-27T12:00:00Z"
+HISTORY_DAYS = 30
 
 
 @pytest.fixture(scope="session")
 def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
     """Seed 7, 3 orgs x 8 workspaces, stream paused; tests must not change its data."""
     server = SandboxServer(tmp_path_factory.mktemp("sandbox-shared")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def history_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """Seed 7, 2 orgs x 6 workspaces, `HISTORY_DAYS` of history ending at `HISTORY_END`, stream
+    paused; tests may add records but must not remove any."""
+    server = SandboxServer(
+        tmp_path_factory.mktemp("sandbox-history"),
+        orgs=2,
+        workspaces=6,
+        history_days=HISTORY_DAYS,
+        extra_args=("--history-rate=60", f"--history-end={HISTORY_END}"),
+    ).start()
     try:
         yield server
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,12 @@ def test_environment_fills_every_option() -> None:
         "SANDBOX_API_CALL_RATIO": "0",
         "SANDBOX_NO_STREAM": "true",
         "SANDBOX_RESET": "1",
+        "SANDBOX_HISTORY_DAYS": "30",
+        "SANDBOX_HISTORY_RATE": "12.5",
+        "SANDBOX_HISTORY_END": "2026-10-27T12:00:00",
+        "SANDBOX_LATE_RATIO": "0.5",
+        "SANDBOX_LATENESS_SECONDS": "60",
+        "SANDBOX_BOUNDARY_CLUSTER": "0.25",
     }
     config = load_config([], environ)
     assert config == SandboxConfig(
@@ -43,6 +50,12 @@ def test_environment_fills_every_option() -> None:
         api_call_ratio=0.0,
         stream=False,
         reset=True,
+        history_days=30,
+        history_rate=12.5,
+        history_end=datetime(2026, 10, 27, 12, tzinfo=UTC),
+        late_ratio=0.5,
+        lateness_seconds=60.0,
+        boundary_cluster=0.25,
     )
     assert {f.name for f in fields(SandboxConfig)} == {
         "host",
@@ -57,6 +70,12 @@ def test_environment_fills_every_option() -> None:
         "api_call_ratio",
         "stream",
         "reset",
+        "history_days",
+        "history_rate",
+        "history_end",
+        "late_ratio",
+        "lateness_seconds",
+        "boundary_cluster",
     }
 
 
@@ -87,3 +106,24 @@ def test_all_problems_reported_at_once() -> None:
         "SANDBOX_RESET",
     ):
         assert fragment in message, (fragment, message)
+
+
+def test_history_and_lateness_settings_are_checked() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(
+            ["--history-days", "-1", "--history-end", "yesterday", "--late-ratio", "2"],
+            {"SANDBOX_LATENESS_SECONDS": "-5", "SANDBOX_BOUNDARY_CLUSTER": "1.5"},
+        )
+    message = str(caught.value)
+    for fragment in (
+        "history-days must be",
+        "--history-end",
+        "late-ratio must be",
+        "lateness-seconds must be",
+        "boundary-cluster must be",
+    ):
+        assert fragment in message, (fragment, message)
+    defaults = SandboxConfig()
+    assert (defaults.history_days, defaults.history_end) == (90, None)
+    offset = load_config(["--history-end", "2026-10-25T00:00:00+02:00"], {}).history_end
+    assert offset == datetime(2026, 10, 24, 22, tzinfo=UTC)

@@ -30,6 +30,9 @@ class SandboxServer:
         stream: bool = False,
         token: str = "sandbox-token",
         api_call_ratio: float = 0.3,
+        history_days: int = 0,
+        late_ratio: float = 0.0,
+        boundary_cluster: float = 0.0,
         extra_args: tuple[str, ...] = (),
     ) -> None:
         self.workdir = workdir
@@ -50,6 +53,10 @@ class SandboxServer:
             "rate": rate,
             "failure-ratio": failure_ratio,
             "api-call-ratio": api_call_ratio,
+            # Tests start with no past and every record on time unless they ask otherwise.
+            "history-days": history_days,
+            "late-ratio": late_ratio,
+            "boundary-cluster": boundary_cluster,
         }
         args = [
             "sandbox",
