@@ -153,7 +153,8 @@ class TokenForge:
             "no issuer": self.hs(iss=None),
             "no org_id": self.hs(org_id=None),
             "org_id not a string": self.hs(org_id=[self.org_id]),
-            "org_id not an id": self.hs(org_id=f'{self.org_id}"}} or vector(1)'),
+            # A newline: quotes and braces alone make a valid id (see `misdirected`).
+            "org_id not an id": self.hs(org_id=f'{self.org_id}\n"}} or vector(1)'),
             "permissions not a list": self.hs(permissions=ORG_PERMISSION),
             "permissions not strings": self.hs(permissions=[1, None]),
             "RS256 expired": self.rs(exp=self.now - 30, iat=self.now - 630),
@@ -183,6 +184,7 @@ class TokenForge:
         permissions = {
             "another org's token": self.hs(org_id=self.other_org),
             "another org's RS256 token": self.rs(org_id=self.other_org),
+            "an org id of quotes and braces": self.hs(org_id=f'{self.org_id}"}} or vector(1)'),
             "no permissions claim": self.hs(permissions=None),
             "no permissions": self.hs(permissions=[]),
             "edit instead of view": self.hs(permissions=["analytics:*:edit"]),
