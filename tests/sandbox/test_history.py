@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import requests
 
@@ -94,7 +95,7 @@ def test_histories_of_one_seed_agree_on_shared_hours() -> None:
 def test_paging_a_window_is_complete_and_unique(history_sandbox: SandboxServer) -> None:
     org = history_sandbox.org_ids()[0]
     start, end = START + timedelta(days=3), START + timedelta(days=5)
-    window = {"start_time": start.isoformat(), "end_time": end.isoformat()}
+    window: dict[str, Any] = {"start_time": start.isoformat(), "end_time": end.isoformat()}
     walked = walk(history_sandbox, org_path(org, "activity"), "activities", **window)
     expected = _rows(
         history_sandbox,
@@ -112,7 +113,7 @@ def test_a_record_written_behind_the_cursor_is_missed_never_repeated(
     org = history_sandbox.org_ids()[0]
     ws = next(iter(history_sandbox.truth()["orgs"][org]["workspaces"]))
     path = org_path(org, "activity")
-    window = {
+    window: dict[str, Any] = {
         "start_time": (START + timedelta(days=10)).isoformat(),
         "end_time": (START + timedelta(days=11)).isoformat(),
     }
@@ -130,7 +131,14 @@ def test_a_record_written_behind_the_cursor_is_missed_never_repeated(
             timeout=30,
         ).json()
         inserted[name] = set(answer["ids"])
-    rest = pages(history_sandbox, path, 100, cursor=first["next_cursor"], **window)
+    rest = pages(
+        history_sandbox,
+        path,
+        100,
+        cursor=first["next_cursor"],
+        start_time=window["start_time"],
+        end_time=window["end_time"],
+    )
     walked = first["activities"] + [item for body in rest for item in body["activities"]]
     ids = [item["id"] for item in walked]
     assert len(ids) == len(set(ids)), "no record served twice"
