@@ -43,6 +43,10 @@ class ExporterConfig:
     activity_overlap: float = 120.0
     activity_start: float = 0.0
     activity_page_cap: int = 50
+    activity_lateness: float = 600.0
+    activity_late_horizon: float = 3600.0
+    activity_sweep_interval: float = 300.0
+    exposure_hold: float = 30.0
     concurrency: int = 8
     request_timeout: float = 10.0
     max_retries: int = 3
@@ -98,6 +102,10 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "activity_overlap": parse.non_negative,
     "activity_start": parse.timestamp,
     "activity_page_cap": parse.integer(1, 100_000),
+    "activity_lateness": parse.non_negative,
+    "activity_late_horizon": parse.non_negative,
+    "activity_sweep_interval": parse.positive,
+    "exposure_hold": parse.non_negative,
     "concurrency": parse.integer(1, 64),
     "request_timeout": parse.positive,
     "max_retries": parse.integer(0, 20),

@@ -70,10 +70,12 @@ class ExporterService:
             client, config.org_ids, config.concurrency, clock, config.inventory_page_size
         )
         settings = ActivitySettings.from_seconds(
-            config.activity_lag,
-            config.activity_overlap,
-            config.activity_start,
             config.activity_page_cap,
+            lag=config.activity_lag,
+            overlap=config.activity_overlap,
+            start=config.activity_start,
+            lateness=config.activity_lateness,
+            horizon=config.activity_late_horizon,
         )
         self.activity = ActivityPoller(client, self.ledger, config.org_ids, settings, clock)
         self.status = RunStatus()
@@ -121,6 +123,8 @@ class ExporterService:
             app_metrics=config.app_metrics,
             namespace_metrics=config.namespace_metrics,
             clock=self.clock,
+            mark_exposed=self.ledger.mark_exposed,
+            exposure_hold=config.exposure_hold,
         )
 
     @property
@@ -140,12 +144,17 @@ class ExporterService:
         """One activity poll of every org, recorded."""
         run_recorded("activity", self.activity.run, self.status, self.clock)
 
+    def run_sweep(self) -> None:
+        """One re-read of every org's late horizon, recorded like a poll."""
+        run_recorded("activity", self.activity.sweep, self.status, self.clock)
+
     def start(self) -> None:
         """Start serving and schedule both collections, each running once right away."""
         now = datetime.now(UTC)
         for job, interval in (
             (self.run_inventory, self.config.inventory_interval),
             (self.run_activity, self.config.activity_interval),
+            (self.run_sweep, self.config.activity_sweep_interval),
         ):
             self.scheduler.add_job(job, "interval", seconds=interval, next_run_time=now)
         self.scheduler.start()

@@ -95,6 +95,23 @@ EXECUTIONS_FAILED = _family(
     WS,
     "Finished executions of the workspace that failed, from the durable activity ledger.",
 )
+BY_TIME = " whose activity timestamp is before the sample's own (explicit) timestamp."
+EXECUTIONS_BY_TIME = _family("executions_by_time", "counter", WS, "Executions" + BY_TIME)
+EXECUTIONS_FAILED_BY_TIME = _family(
+    "executions_failed_by_time", "counter", WS, "Failed executions" + BY_TIME
+)
+EXECUTIONS_COMPLETE = _family(
+    "executions_complete_timestamp_seconds",
+    "gauge",
+    ("org_id",),
+    "Unix time up to which the org's executions by time are complete (the settled point).",
+)
+LATE_EXECUTIONS = _family(
+    "exporter_late_executions",
+    "counter",
+    ("org_id",),
+    "Executions written after their time was settled; each counts at the settled point.",
+)
 SOURCES = _family(
     "sources",
     "gauge",
@@ -242,6 +259,12 @@ INVENTORY_FAMILIES = (
 APP_FAMILIES = (APP_INFO, APP_RESOURCES)
 NAMESPACE_FAMILIES = (NAMESPACE_INFO, NAMESPACE_RESOURCES)
 EXECUTION_FAMILIES = (EXECUTIONS, EXECUTIONS_FAILED)
+EVENT_TIME_FAMILIES = (
+    EXECUTIONS_BY_TIME,
+    EXECUTIONS_FAILED_BY_TIME,
+    EXECUTIONS_COMPLETE,
+    LATE_EXECUTIONS,
+)
 SELF_FAMILIES = (
     COLLECTOR_UP,
     COLLECTOR_LAST_SUCCESS,
@@ -260,6 +283,7 @@ ALL_FAMILIES = (
     *APP_FAMILIES,
     *NAMESPACE_FAMILIES,
     *EXECUTION_FAMILIES,
+    *EVENT_TIME_FAMILIES,
     *SELF_FAMILIES,
     *FACADE_FAMILIES,
 )

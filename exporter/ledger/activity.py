@@ -2,7 +2,11 @@
 
 Each poll of an org reads the window [high_water - overlap, now - lag): the lag leaves the
 platform time to write a record, the overlap re-reads recent records the platform may have
-written late, and the ledger counts a record id only once. When the window holds more records
+written late, and the ledger counts a record id only once. Every commit also settles the org's
+activity up to `end - lateness`: a record found after its time was settled counts at the settled
+point instead of its own minute (see `exporter.ledger.event_time`). A sweep, run less often,
+re-reads the longer `horizon`, so records written later than the overlap are still counted once;
+the ledger remembers record ids for the horizon. When the window holds more records
 than one poll may read (`page_cap` pages), its end is moved back by bisection on the list's
 `total` (one `limit=1` request per step) and the next poll continues from there, so a long
 outage or a fresh ledger catches up in bounded steps instead of one unbounded poll.
@@ -36,13 +40,25 @@ class ActivitySettings:
     overlap: int = 120 * SECOND
     start: int = 0
     page_cap: int = 50
+    lateness: int = 0
+    horizon: int = 0
 
     @classmethod
-    def from_seconds(
-        cls, lag: float, overlap: float, start: float, page_cap: int
-    ) -> ActivitySettings:
-        """Settings from the config's seconds."""
-        return cls(round(lag * SECOND), round(overlap * SECOND), round(start * SECOND), page_cap)
+    def from_seconds(cls, page_cap: int, **seconds: float) -> ActivitySettings:
+        """Settings from the config's seconds (`lag`, `overlap`, `start`, `lateness`, `horizon`)."""
+        return cls(
+            page_cap=page_cap, **{name: round(value * SECOND) for name, value in seconds.items()}
+        )
+
+    @property
+    def reread(self) -> int:
+        """How far back every poll re-reads: the overlap, and never less than the lateness."""
+        return max(self.overlap, self.lateness)
+
+    @property
+    def memory(self) -> int:
+        """How far back record ids are remembered: the longest window ever re-read."""
+        return max(self.reread, self.horizon)
 
     @property
     def budget(self) -> int:
@@ -78,7 +94,11 @@ class ActivityPoller:
         self._settings = settings
         self._clock = clock
 
-    def run(self) -> None:
+    def sweep(self) -> None:
+        """Re-read every org's `horizon` for records written later than the overlap."""
+        self.run(sweep=True)
+
+    def run(self, *, sweep: bool = False) -> None:
         """Poll every org; the orgs that fail are named in one CollectionFailed."""
         try:
             # Nothing is read from the platform while nothing read could be committed.
@@ -88,7 +108,7 @@ class ActivityPoller:
         failures = []
         for org_id in self._org_ids:
             try:
-                result = self.poll(org_id)
+                result = self.poll(org_id, sweep=sweep)
             except PlatformError as error:
                 failures.append(f"org {org_id}: {type(error).__name__}: {error}")
                 continue
@@ -101,16 +121,18 @@ class ActivityPoller:
         if failures:
             raise CollectionFailed("; ".join(failures))
 
-    def poll(self, org_id: str) -> PollResult | None:
+    def poll(self, org_id: str, *, sweep: bool = False) -> PollResult | None:
         """Count the org's new executions; None when there is no new time to read."""
         settings = self._settings
         high_water = self._ledger.view.high_water.get(org_id)
         floor = settings.start if high_water is None else high_water
+        reread = settings.memory if sweep else settings.reread
         # Nothing before the configured start is ever read, not even by the overlap.
-        start = max(settings.start, floor - settings.overlap)
+        start = max(settings.start, floor - reread)
         now_end = int(self._clock() * SECOND) - settings.lag
-        if now_end <= floor:
+        if now_end <= floor and not sweep:
             return None
+        now_end = max(now_end, floor)
         end = now_end
         records = self._read(org_id, start, end, forced=False)
         if records is None:
@@ -118,7 +140,18 @@ class ActivityPoller:
             records = self._read(org_id, start, end, forced=True)
             assert records is not None
         executions = [record for record in records if record is not None]
-        result = self._ledger.commit(org_id, executions, end, end - settings.overlap)
+        settled = max(settings.start, end - settings.lateness)
+        result = self._ledger.commit(
+            org_id, executions, end, end - settings.memory, settled=settled
+        )
+        if result.late:
+            log.warning(
+                "org %s: %d executions were written after their time was settled; "
+                "they count from %s",
+                org_id,
+                result.late,
+                api.format_time(settled),
+            )
         return PollResult(start, end, len(records), result.counted, end == now_end)
 
     def _params(self, start: int, end: int) -> dict[str, str]:

@@ -45,6 +45,8 @@ class MetricSources:
     app_metrics: bool = True
     namespace_metrics: bool = True
     clock: Callable[[], float] = time.time
+    mark_exposed: Callable[[str, int], None] = lambda org_id, boundary: None
+    exposure_hold: float = 30.0
 
 
 class StateCollector(Collector, Generic[S]):

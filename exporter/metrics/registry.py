@@ -15,6 +15,7 @@ from exporter.metrics.collectors import (
     MetricSources,
     SelfCollector,
 )
+from exporter.metrics.event_time import EventTimeCollector
 
 
 class OrderedRegistry(CollectorRegistry):
@@ -45,5 +46,10 @@ def build_registry(sources: MetricSources) -> OrderedRegistry:
     registry = OrderedRegistry()
     registry.register(InventoryCollector(sources))
     registry.register(ExecutionCollector(sources))
+    registry.register(
+        EventTimeCollector(
+            sources.snapshot, sources.ledger, sources.mark_exposed, hold=sources.exposure_hold
+        )
+    )
     registry.register(SelfCollector(sources))
     return registry

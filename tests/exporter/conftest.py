@@ -20,6 +20,7 @@ from exporter.inventory.snapshot import (
     WorkspaceListing,
     summarize,
 )
+from exporter.ledger.event_time import OrgEvents, WorkspaceEvents
 from exporter.ledger.store import LedgerView
 from exporter.metrics.collectors import MetricSources
 from exporter.platform.api import ActionRecord, AppRecord, SecretRecord, SourceRecord
@@ -226,6 +227,23 @@ def fixed_sources() -> MetricSources:
         MappingProxyType({("org-a", "ws-1"): (120, 7), ("org-a", "ws-gone"): (5, 1)}),
         MappingProxyType({"org-a": 1_735_689_590_000_000}),
         version=9,
+        events=MappingProxyType(
+            {
+                "org-a": OrgEvents(
+                    settled=1_735_689_000_500_000,
+                    exposed=1_735_688_700,  # a boundary still to show
+                    late=2,
+                    workspaces=MappingProxyType(
+                        {
+                            "ws-1": WorkspaceEvents(
+                                (100, 5), (1_735_688_650, 1_735_688_701), ((7, 1), (9, 2))
+                            ),
+                            "ws-gone": WorkspaceEvents((5, 1)),
+                        }
+                    ),
+                )
+            }
+        ),
     )
     status = RunStatus()
     status.record("inventory", finished_at=1_735_689_603.0, duration=0.75, error=None)

@@ -8,12 +8,13 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.ledger.event_time import BOUNDARY, MINUTE, SECOND, OrgEvents
+from exporter.ledger.event_time import BOUNDARY, SECOND, SLOT, OrgEvents
 from exporter.ledger.file import SCHEMA_VERSION
 from exporter.ledger.store import Ledger
 from exporter.platform.api import ExecutionRecord
 
 T0 = 1_764_000_000  # a whole 15-minute boundary (s)
+MINUTE = 60
 
 
 def execution(
@@ -26,7 +27,7 @@ def events(ledger: Ledger, org: str = "org-a") -> OrgEvents:
     return ledger.view.events[org]
 
 
-def test_each_execution_counts_from_the_end_of_its_own_minute(tmp_path: Path):
+def test_each_execution_counts_from_the_end_of_its_own_second(tmp_path: Path):
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     records = [
         execution("a", T0 - 2),  # 13:59:58 belongs before the boundary
@@ -36,26 +37,27 @@ def test_each_execution_counts_from_the_end_of_its_own_minute(tmp_path: Path):
     ]
     ledger.commit("org-a", records, high_water=(T0 + 120) * SECOND, prune_before=0)
     workspace = events(ledger).workspaces["ws-1"]
-    assert workspace.value_at(T0 - MINUTE) == (0, 0)
+    assert workspace.value_at(T0 - 2) == (0, 0)
     assert workspace.value_at(T0) == (1, 0)
+    assert workspace.value_at(T0 + SLOT) == (2, 1)
     assert workspace.value_at(T0 + MINUTE) == (3, 1)
-    assert workspace.value_at(T0 + 2 * MINUTE) == (4, 1)
+    assert workspace.value_at(T0 + MINUTE + SLOT) == (4, 1)
     assert ledger.view.counts[("org-a", "ws-1")] == (4, 1)
 
 
 def test_a_record_seen_after_its_time_was_settled_counts_at_the_settled_point(tmp_path: Path):
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     settled = (T0 + 10 * MINUTE) * SECOND
-    ledger.commit("org-a", [execution("a", T0 + 1)], T0 * SECOND + settled, 0, settled=settled)
+    ledger.commit("org-a", [execution("a", T0 + 1)], settled, 0, settled=settled)
     before = events(ledger).workspaces["ws-1"].value_at(T0 + 10 * MINUTE)
     result = ledger.commit(
         "org-a", [execution("late", T0 + 30)], (T0 + 20 * MINUTE) * SECOND, 0, settled=settled
     )
     assert result.late == 1 and events(ledger).late == 1
     workspace = events(ledger).workspaces["ws-1"]
-    # What was complete before stays as it was; the late execution counts from the next minute.
+    # What was complete before stays as it was; the late execution counts from the next second.
     assert workspace.value_at(T0 + 10 * MINUTE) == before == (1, 0)
-    assert workspace.value_at(T0 + 11 * MINUTE) == (2, 0)
+    assert workspace.value_at(T0 + 10 * MINUTE + SLOT) == (2, 0)
     assert ledger.view.counts[("org-a", "ws-1")] == (2, 0)
 
 
@@ -70,12 +72,12 @@ def test_the_exposure_waits_at_each_boundary_until_it_was_shown(tmp_path: Path):
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     settled = (T0 + 100) * SECOND
     ledger.commit("org-a", [], settled, 0, settled=settled)
-    assert events(ledger).exposure_time() == T0 + 60  # the fresh edge, a whole minute
+    assert events(ledger).exposure_time() == T0 + 100  # the fresh edge
     later = (T0 + BOUNDARY + 200) * SECOND
     ledger.commit("org-a", [], later, 0, settled=later)
     assert events(ledger).exposure_time() == T0 + BOUNDARY
     ledger.mark_exposed("org-a", T0 + 2 * BOUNDARY)
-    assert events(ledger).exposure_time() == T0 + BOUNDARY + 180
+    assert events(ledger).exposure_time() == T0 + BOUNDARY + 200
 
 
 def test_folding_old_minutes_changes_no_value(tmp_path: Path):
@@ -83,12 +85,12 @@ def test_folding_old_minutes_changes_no_value(tmp_path: Path):
     records = [execution(f"r{n}", T0 + n * 97, failed=n % 3 == 0) for n in range(60)]
     settled = (T0 + 3 * BOUNDARY) * SECOND
     ledger.commit("org-a", records, settled, 0, settled=settled)
-    times = range(T0 + 2 * BOUNDARY, T0 + 3 * BOUNDARY + 1, MINUTE)
+    times = range(T0 + 2 * BOUNDARY, T0 + 3 * BOUNDARY + 1, 7)
     before = [events(ledger).workspaces["ws-1"].value_at(t) for t in times]
     ledger.mark_exposed("org-a", T0 + 3 * BOUNDARY)
     after = events(ledger).workspaces["ws-1"]
     assert [after.value_at(t) for t in times] == before
-    assert len(after.minutes) < len({r.micros // SECOND // MINUTE for r in records})
+    assert len(after.slots) < len(records)
     with sqlite3.connect(tmp_path / "ledger.sqlite3") as connection:
         (folded,) = connection.execute("SELECT folded FROM event_marks").fetchone()
     assert folded == T0 + 2 * BOUNDARY
@@ -142,12 +144,13 @@ def test_a_value_once_complete_never_changes(tmp_path_factory, polls):
         ledger.commit("org-a", records, settled * SECOND, 0, settled=settled * SECOND)
         state = events(ledger)
         workspace = state.workspaces.get("ws-1")
+
         def value(t: int, workspace=workspace) -> tuple[int, int]:
             return workspace.value_at(t) if workspace else (0, 0)
 
         for t, known in complete.items():
             assert value(t) == known
-        for t in range(T0, state.complete_until + 1, MINUTE):
+        for t in range(T0, state.complete_until + 1, 13):
             complete.setdefault(t, value(t))
     counts = ledger.view.counts.get(("org-a", "ws-1"), (0, 0))
     final = events(ledger).workspaces.get("ws-1")
