@@ -18,8 +18,9 @@ import math
 import random
 import sqlite3
 from bisect import bisect, bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import accumulate, islice
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ from sandbox.events import EventFactory, WorkspaceTarget, load_targets
 from sandbox.timefmt import from_micros, item_timestamp
 
 DAY_US = 24 * HOUR_US
+Draw = Callable[[WorkspaceTarget], ActivityEvent]
 BURST_US = 5_000_000
 BURST_SIZES = {"hour": (2, 6), "midnight": (3, 8)}
 WORKSPACE_ZONES = (
@@ -155,22 +157,25 @@ class HistoryDraw:
 
     def _regular(self, hour_us: int) -> list[tuple[int, ActivityEvent]]:
         rng = random.Random(f"history-{self.plan.seed}-{hour_us}")  # noqa: S311
-        factory = EventFactory(rng, self.targets)
+        factory, uniform = EventFactory(rng, self.targets), rng.random
+        ratio = self.plan.failure_ratio
+        draws: tuple[Draw, Draw] = (
+            partial(factory.execution_in, failure_ratio=ratio),
+            factory.api_call_in,
+        )
         api_per_execution = self.plan.api_call_ratio / (1.0 - self.plan.api_call_ratio)
-        records = []
+        records: list[tuple[int, ActivityEvent]] = []
         for group in self.groups:
-            total = group.cum_weights[-1]
+            targets, cum_weights, total = group.targets, group.cum_weights, group.cum_weights[-1]
             executions = self.plan.rate * group.share * rhythm(hour_us, group.zone)
-            for kind, mean in (("execution", executions), ("api", executions * api_per_execution)):
-                for _ in range(poisson(rng, mean)):
-                    target = group.targets[bisect(group.cum_weights, rng.random() * total)]
-                    ts = hour_us + int(rng.random() * HOUR_US)
-                    event = (
-                        factory.execution_in(target, self.plan.failure_ratio)
-                        if kind == "execution"
-                        else factory.api_call_in(target)
+            for draw, mean in zip(draws, (executions, executions * api_per_execution), strict=True):
+                records += [
+                    (
+                        hour_us + int(uniform() * HOUR_US),
+                        draw(targets[bisect(cum_weights, uniform() * total)]),
                     )
-                    records.append((ts, event))
+                    for _ in range(poisson(rng, mean))
+                ]
         return records
 
     def _bursts_near(self, hour_us: int) -> list[tuple[int, ActivityEvent]]:
