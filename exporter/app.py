@@ -31,7 +31,7 @@ FLAGS = {
 def settings_help() -> str:
     """Every setting with its environment variable and default, for `--help`."""
     lines = ["settings (config file key, environment variable, default):"]
-    shown = {"activity_start": "1970-01-01T00:00:00Z (all history)"}
+    shown = {"activity_start": "the first poll, kept in the ledger (earlier activity: backfill)"}
     for field in fields(ExporterConfig):
         default = "required" if field.default is MISSING else field.default
         default = shown.get(field.name, default)

@@ -41,7 +41,7 @@ class ExporterConfig:
     activity_interval: float = 15.0
     activity_lag: float = 2.0
     activity_overlap: float = 120.0
-    activity_start: float = 0.0
+    activity_start: float | None = None
     activity_page_cap: int = 50
     activity_lateness: float = 600.0
     activity_late_horizon: float = 3600.0

@@ -194,6 +194,8 @@ def start_platform(stack: Stack) -> tuple[str, str, tuple[str, ...]]:
             f"--seed={options.seed}",
             f"--rate={options.rate}",
             f"--token={SANDBOX_TOKEN}",
+            # Until `up` backfills the history, the demo platform starts without one.
+            "--history-days=0",
         ),
         "/healthz",
     )
@@ -211,6 +213,8 @@ def start_services(stack: Stack) -> tuple[str, str]:
         "EXPORTER_ORG_IDS": ",".join(org_ids),
         "EXPORTER_LISTEN_ADDRESS": f"127.0.0.1:{options.ports['exporter']}",
         "EXPORTER_LEDGER_PATH": str(options.state_dir / "ledger.db"),
+        # The demo platform is as new as the stack: count all of it.
+        "EXPORTER_ACTIVITY_START": "1970-01-01T00:00:00Z",
     }
     stack.start("exporter", python_command("exporter"), "/metrics", exporter_env)
     data_dir = options.state_dir / "prometheus"

@@ -38,17 +38,20 @@ class ActivitySettings:
 
     lag: int = 2 * SECOND
     overlap: int = 120 * SECOND
-    start: int = 0
+    start: int | None = None
     page_cap: int = 50
     lateness: int = 0
     horizon: int = 0
 
     @classmethod
-    def from_seconds(cls, page_cap: int, **seconds: float) -> ActivitySettings:
-        """Settings from the config's seconds (`lag`, `overlap`, `start`, `lateness`, `horizon`)."""
-        return cls(
-            page_cap=page_cap, **{name: round(value * SECOND) for name, value in seconds.items()}
-        )
+    def from_seconds(cls, page_cap: int, **seconds: float | None) -> ActivitySettings:
+        """Settings from the config's seconds (`lag`, `overlap`, `start`, `lateness`, `horizon`);
+        a `start` of None begins each org at its first poll, as recorded in the ledger."""
+        values = {
+            name: None if value is None else round(value * SECOND)
+            for name, value in seconds.items()
+        }
+        return cls(page_cap=page_cap, **values)  # type: ignore[arg-type]
 
     @property
     def reread(self) -> int:
@@ -124,12 +127,13 @@ class ActivityPoller:
     def poll(self, org_id: str, *, sweep: bool = False) -> PollResult | None:
         """Count the org's new executions; None when there is no new time to read."""
         settings = self._settings
-        high_water = self._ledger.view.high_water.get(org_id)
-        floor = settings.start if high_water is None else high_water
-        reread = settings.memory if sweep else settings.reread
-        # Nothing before the configured start is ever read, not even by the overlap.
-        start = max(settings.start, floor - reread)
         now_end = int(self._clock() * SECOND) - settings.lag
+        org_start = self._org_start(org_id, now_end)
+        high_water = self._ledger.view.high_water.get(org_id)
+        floor = org_start if high_water is None else high_water
+        reread = settings.memory if sweep else settings.reread
+        # Nothing before the org's start is ever read, not even by the overlap: it is history.
+        start = max(org_start, floor - reread)
         if now_end <= floor and not sweep:
             return None
         now_end = max(now_end, floor)
@@ -140,7 +144,7 @@ class ActivityPoller:
             records = self._read(org_id, start, end, forced=True)
             assert records is not None
         executions = [record for record in records if record is not None]
-        settled = max(settings.start, end - settings.lateness)
+        settled = max(org_start, end - settings.lateness)
         result = self._ledger.commit(
             org_id, executions, end, end - settings.memory, settled=settled
         )
@@ -153,6 +157,13 @@ class ActivityPoller:
                 api.format_time(settled),
             )
         return PollResult(start, end, len(records), result.counted, end == now_end)
+
+    def _org_start(self, org_id: str, now_end: int) -> int:
+        """The configured start; else where the ledger says the org's polls began (recorded at
+        its first poll: what happened before is history, for `mm-analytics backfill`)."""
+        if self._settings.start is not None:
+            return self._settings.start
+        return self._ledger.begin(org_id, now_end)
 
     def _params(self, start: int, end: int) -> dict[str, str]:
         return {

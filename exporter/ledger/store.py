@@ -59,6 +59,10 @@ class LedgerView:
     high_water: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     version: int = 0
     events: Mapping[str, OrgEvents] = field(default_factory=lambda: MappingProxyType({}))
+    starts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    history: Mapping[tuple[str, str], tuple[int, int]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ def _read_view(connection: sqlite3.Connection, version: int) -> LedgerView:
         MappingProxyType({org: int(micros) for org, micros in marks}),
         version,
         MappingProxyType(event_time.read_events(connection)),
+        MappingProxyType(event_time.read_starts(connection)),
+        MappingProxyType(event_time.read_history(connection)),
     )
 
 
@@ -149,6 +155,12 @@ class Ledger:
         settled point (default: the high-water mark), forget old ids: all atomically."""
         marks = (high_water, prune_before, high_water if settled is None else settled)
         return self._transaction(lambda connection: _count(connection, org_id, records, marks))
+
+    def begin(self, org_id: str, micros: int) -> int:
+        """Where the org's live polls begin: `micros`, unless recorded before (µs)."""
+        if org_id not in self._view.starts:
+            self._transaction(lambda connection: event_time.begin(connection, org_id, micros))
+        return self._view.starts[org_id]
 
     def mark_exposed(self, org_id: str, boundary: int) -> None:
         """Remember that every 15-minute boundary of the org before `boundary` (s) was shown."""

@@ -37,6 +37,8 @@ FAST = {
     "EXPORTER_ACTIVITY_INTERVAL": "0.5",
     "EXPORTER_ACTIVITY_LAG": "0.2",
     "EXPORTER_ACTIVITY_OVERLAP": "5",
+    # Count everything the sandbox holds, as its truth does (the default begins at the first poll).
+    "EXPORTER_ACTIVITY_START": "1970-01-01T00:00:00Z",
     "EXPORTER_REQUEST_TIMEOUT": "2",
     "EXPORTER_MAX_RETRIES": "2",
     "EXPORTER_BACKOFF_BASE": "0.05",

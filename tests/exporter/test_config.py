@@ -29,7 +29,7 @@ def test_defaults_from_the_environment_alone():
     assert config.activity_interval == 15.0
     assert config.activity_lag == 2.0
     assert config.activity_overlap == 120.0
-    assert config.activity_start == 0.0
+    assert config.activity_start is None
     assert config.concurrency == 8
     assert config.request_timeout == 10.0
     assert config.listen_address == "127.0.0.1:9877"
