@@ -37,7 +37,11 @@ def _workspaces(reading: Reading) -> list[WorkspaceAnalytics]:
         if not own.samples(Part.WORKSPACE):
             continue
         resources = {kind: own.total(Part.RESOURCES, resource=kind) for kind in RESOURCE_KINDS}
-        executions = Executions(own.total(Part.EXECUTIONS), own.total(Part.FAILED))
+        # Executions since the live polls began, plus the history a backfill counted before.
+        executions = Executions(
+            own.total(Part.EXECUTIONS) + own.total(Part.HISTORY),
+            own.total(Part.FAILED) + own.total(Part.FAILED_HISTORY),
+        )
         collected = own.by(Part.COLLECTED, "workspace_id").get(workspace_id, fallback)
         found.append(WorkspaceAnalytics(workspace_id, resources, executions, collected))
     return found

@@ -103,6 +103,8 @@ class Part(StrEnum):
     RESOURCES = "resources"
     EXECUTIONS = "executions"
     FAILED = "failed"
+    HISTORY = "history"
+    FAILED_HISTORY = "failed_history"
     COLLECTED = "collected"
     FRESHNESS = "freshness"
     SOURCES = "sources"
@@ -157,6 +159,8 @@ def workspace_parts(scope: Scope) -> Parts:
         Part.RESOURCES: per_workspace(cat.WORKSPACE_RESOURCES, scope, "resource"),
         Part.EXECUTIONS: per_workspace(cat.EXECUTIONS, scope),
         Part.FAILED: per_workspace(cat.EXECUTIONS_FAILED, scope),
+        Part.HISTORY: per_workspace(cat.EXECUTIONS_HISTORY, scope),
+        Part.FAILED_HISTORY: per_workspace(cat.EXECUTIONS_FAILED_HISTORY, scope),
         Part.COLLECTED: per_workspace(cat.WORKSPACE_COLLECTED, scope),
         Part.FRESHNESS: collector_freshness(),
     }
@@ -214,13 +218,14 @@ def namespace_parts(scope: Scope) -> Parts:
 
 
 def counter_reads(scope: Scope, window: float) -> str:
-    """A workspace's execution counter over the window ending at each evaluation time.
+    """A workspace's execution counter on the platform's clock (samples at execution-time
+    boundaries, see docs/metrics.md) over the window ending at each evaluation time.
 
     COUNTER_VALUE is the last sample (the counter at the boundary), COUNTER_RESETS the decreases
     between samples inside the window, COUNTER_MIN the smallest sample, which reveals a reset
     between the last sample before the window and the first one in it.
     """
-    series = f"{selector(cat.EXECUTIONS, scope)}[{duration(window)}]"
+    series = f"{selector(cat.EXECUTIONS_BY_TIME, scope)}[{duration(window)}]"
     return tagged(
         {
             Part.COUNTER_VALUE: f"max(last_over_time({series}))",
@@ -232,13 +237,13 @@ def counter_reads(scope: Scope, window: float) -> str:
 
 def counter_before(scope: Scope) -> str:
     """The counter's last sample at or before the evaluation time, however old."""
-    series = f"{selector(cat.EXECUTIONS, scope)}[{duration(MAX_LOOKBACK_SECONDS)}]"
+    series = f"{selector(cat.EXECUTIONS_BY_TIME, scope)}[{duration(MAX_LOOKBACK_SECONDS)}]"
     return f"max(last_over_time({series}))"
 
 
 def counter_samples(scope: Scope, window: float) -> str:
     """The raw counter samples of every scrape job in the window ending at the evaluation time."""
-    return f"{selector(cat.EXECUTIONS, scope)}[{duration(window)}]"
+    return f"{selector(cat.EXECUTIONS_BY_TIME, scope)}[{duration(window)}]"
 
 
 def ping() -> str:

@@ -100,6 +100,11 @@ EXECUTIONS_BY_TIME = _family("executions_by_time", "counter", WS, "Executions" +
 EXECUTIONS_FAILED_BY_TIME = _family(
     "executions_failed_by_time", "counter", WS, "Failed executions" + BY_TIME
 )
+HISTORY = " before the exporter's live polls began, counted by `mm-analytics backfill`."
+EXECUTIONS_HISTORY = _family("executions_history", "gauge", WS, "Executions" + HISTORY)
+EXECUTIONS_FAILED_HISTORY = _family(
+    "executions_failed_history", "gauge", WS, "Failed executions" + HISTORY
+)
 EXECUTIONS_COMPLETE = _family(
     "executions_complete_timestamp_seconds",
     "gauge",
@@ -258,7 +263,7 @@ INVENTORY_FAMILIES = (
 )
 APP_FAMILIES = (APP_INFO, APP_RESOURCES)
 NAMESPACE_FAMILIES = (NAMESPACE_INFO, NAMESPACE_RESOURCES)
-EXECUTION_FAMILIES = (EXECUTIONS, EXECUTIONS_FAILED)
+EXECUTION_FAMILIES = (EXECUTIONS, EXECUTIONS_FAILED, EXECUTIONS_HISTORY, EXECUTIONS_FAILED_HISTORY)
 EVENT_TIME_FAMILIES = (
     EXECUTIONS_BY_TIME,
     EXECUTIONS_FAILED_BY_TIME,

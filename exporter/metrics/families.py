@@ -93,13 +93,19 @@ def namespace_families(snapshot: InventorySnapshot) -> list[Metric]:
 
 
 def execution_families(snapshot: InventorySnapshot, ledger: LedgerView) -> list[Metric]:
-    """Both execution counters of every workspace in the snapshot or the ledger (0 if none)."""
+    """Both execution counters of every workspace in the snapshot or the ledger (0 if none),
+    and the history a backfill counted before the live polls began (where there is some)."""
     total, failed = new_family(cat.EXECUTIONS), new_family(cat.EXECUTIONS_FAILED)
     for key in sorted(set(snapshot.workspaces) | set(ledger.counts)):
         executions, failures = ledger.counts.get(key, (0, 0))
         _add(total, key, executions)
         _add(failed, key, failures)
-    return [total, failed]
+    history = new_family(cat.EXECUTIONS_HISTORY)
+    failed_history = new_family(cat.EXECUTIONS_FAILED_HISTORY)
+    for key, (executions, failures) in sorted(ledger.history.items()):
+        _add(history, key, executions)
+        _add(failed_history, key, failures)
+    return [total, failed, history, failed_history]
 
 
 def collector_families(states: Mapping[str, RunState]) -> list[Metric]:

@@ -39,6 +39,9 @@ FAST = {
     "EXPORTER_ACTIVITY_OVERLAP": "5",
     # Count everything the sandbox holds, as its truth does (the default begins at the first poll).
     "EXPORTER_ACTIVITY_START": "1970-01-01T00:00:00Z",
+    # Counts by execution time settle at once and move past each boundary within a few scrapes.
+    "EXPORTER_ACTIVITY_LATENESS": "0",
+    "EXPORTER_EXPOSURE_HOLD": "3",
     "EXPORTER_REQUEST_TIMEOUT": "2",
     "EXPORTER_MAX_RETRIES": "2",
     "EXPORTER_BACKOFF_BASE": "0.05",
@@ -229,6 +232,7 @@ def fixed_sources() -> MetricSources:
         MappingProxyType({("org-a", "ws-1"): (120, 7), ("org-a", "ws-gone"): (5, 1)}),
         MappingProxyType({"org-a": 1_735_689_590_000_000}),
         version=9,
+        history=MappingProxyType({("org-a", "ws-1"): (40, 3)}),
         events=MappingProxyType(
             {
                 "org-a": OrgEvents(

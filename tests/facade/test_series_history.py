@@ -19,7 +19,7 @@ from facade.promql import MAX_LOOKBACK_SECONDS
 from tests.support.facade_http import ApiClient, RecordingSession
 from tests.support.history import PROFILES
 from tests.support.history_truth import HistoryTruth, label
-from vocabulary.catalogue import EXECUTIONS
+from vocabulary.catalogue import EXECUTIONS_BY_TIME
 
 ZONES = ("UTC", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu")
 
@@ -123,7 +123,7 @@ def test_reset_buckets_are_recounted_from_raw_samples(
     api = client_of(make_app(session=session, insecure_disable_auth=True))
     body = api.get(_path(org_id, workspace_id, "hourly"), hours=24).get_json()
     assert body["data"] == truth.hourly(workspace_id, 24)
-    raw = [q for q in session.queries if q.startswith(EXECUTIONS.sample_name)]
+    raw = [q for q in session.queries if q.startswith(EXECUTIONS_BY_TIME.sample_name)]
     assert len(raw) == 1  # only the bucket holding the reset
     [reset] = truth.workspaces[workspace_id].profile.resets
     start = reset - reset % 3600

@@ -52,9 +52,12 @@ def _constant(family: cat.Family, times: list[float], value: float, **labels: st
 
 def _counter_series(workspace: Workspace) -> Iterator[SeriesData]:
     ids = {"org_id": workspace.profile.org_id, "workspace_id": workspace.profile.workspace_id}
+    # The same counts on both clocks: the history's samples are exact at their own times.
     for family, events in (
         (cat.EXECUTIONS, workspace.executions),
         (cat.EXECUTIONS_FAILED, workspace.failures),
+        (cat.EXECUTIONS_BY_TIME, workspace.executions),
+        (cat.EXECUTIONS_FAILED_BY_TIME, workspace.failures),
     ):
         for series in workspace.series(events):
             yield SeriesData(
