@@ -14,6 +14,7 @@ Tables (in the ledger's transaction, see `exporter.ledger.store`):
     event_marks    org → settled (µs), exposed (s), folded (s), late
     activity_start org → µs: where the live polls began; earlier activity is history
     history        (org, workspace) → total, failed   executions before it, as backfilled
+    history_progress org → µs: the oldest time the backfill has written (see `ledger.history`)
 
 `settled` is the time up to which the org's activity is complete (the poll's end minus the
 lateness); `exposed` is the next 15-minute boundary the exporter still has to show to a scrape (the
@@ -55,12 +56,17 @@ CREATE TABLE IF NOT EXISTS history (
     total INTEGER NOT NULL CHECK (total >= 0), failed INTEGER NOT NULL CHECK (failed >= 0),
     PRIMARY KEY (org_id, workspace_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history_progress (
+    org_id TEXT PRIMARY KEY, through INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS event_marks (
     org_id TEXT PRIMARY KEY, settled INTEGER NOT NULL, exposed INTEGER NOT NULL,
     folded INTEGER NOT NULL DEFAULT 0, late INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 """
-TABLES = frozenset({"event_slots", "event_base", "event_marks", "activity_start", "history"})
+TABLES = frozenset(
+    {"event_slots", "event_base", "event_marks", "activity_start", "history", "history_progress"}
+)
 
 
 def floor_to(seconds: int, step: int) -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 
-from exporter.ledger import event_time
+from exporter.ledger import event_time, history
 from exporter.ledger.event_time import OrgEvents
 from exporter.ledger.file import (
     LedgerCorrupt,
@@ -63,6 +63,7 @@ class LedgerView:
     history: Mapping[tuple[str, str], tuple[int, int]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    history_through: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ def _read_view(connection: sqlite3.Connection, version: int) -> LedgerView:
         MappingProxyType(event_time.read_events(connection)),
         MappingProxyType(event_time.read_starts(connection)),
         MappingProxyType(event_time.read_history(connection)),
+        MappingProxyType(history.read_progress(connection)),
     )
 
 
@@ -161,6 +163,13 @@ class Ledger:
         if org_id not in self._view.starts:
             self._transaction(lambda connection: event_time.begin(connection, org_id, micros))
         return self._view.starts[org_id]
+
+    def record_history(self, org_id: str, through: int, counts: history.Counts) -> None:
+        """The org's history is in the store back to `through` (µs); `counts` per workspace are
+        the executions from there to the org's start."""
+        self._transaction(
+            lambda connection: history.record_progress(connection, org_id, through, counts)
+        )
 
     def mark_exposed(self, org_id: str, boundary: int) -> None:
         """Remember that every 15-minute boundary of the org before `boundary` (s) was shown."""

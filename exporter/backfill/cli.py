@@ -1,0 +1,135 @@
+"""`mm-analytics backfill`: write the platform's history before each org's live start into a
+Prometheus data dir, resumably; the exporter's own settings are read as `mm-analytics exporter`
+reads them (config file, `EXPORTER_*` environment, the same flags)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from exporter.app import FLAGS
+from exporter.backfill.blocks import BackfillError, BlockWriter, find_promtool
+from exporter.backfill.progress import Progress, duration
+from exporter.backfill.reader import ActivityReader
+from exporter.backfill.run import Backfill, OrgPlan, plan
+from exporter.config import CONFIG_PATH_ENV, ConfigError, ExporterConfig, load_config
+from exporter.ledger.event_time import SECOND
+from exporter.ledger.store import Ledger, LedgerError
+from exporter.platform.client import PlatformClient, PlatformTarget, RequestPolicy
+from exporter.platform.errors import PlatformError
+from exporter.service import platform_session
+from exporter.setting_values import timestamp
+
+log = logging.getLogger("exporter.backfill")
+PROG = "mm-analytics backfill"
+SETTINGS = ("platform_url", "org_ids", "ledger_path", "log_level")
+DEFAULT_DAYS = 90
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; the exporter's settings also come from its file and environment."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Write the activity before each org's live start (kept in the ledger) into "
+        "a Prometheus data dir as the by-time execution counters, ending at 0 at that start. "
+        "A stopped run continues where it stopped; a finished one does nothing.",
+    )
+    span = parser.add_mutually_exclusive_group()
+    span.add_argument("--days", type=int, default=None, help=f"days back (default {DEFAULT_DAYS})")
+    span.add_argument("--since", default=None, help="ISO-8601 time to backfill from")
+    parser.add_argument("--prometheus-data-dir", type=Path, required=True, help="TSDB directory")
+    parser.add_argument("--workers", type=int, default=2, help="promtool processes at once")
+    parser.add_argument("--promtool", default=None, help="promtool binary (default: on PATH)")
+    parser.add_argument("--config", type=Path, default=None, help="the exporter's config file")
+    for key in SETTINGS:
+        parser.add_argument("--" + key.replace("_", "-"), dest=key, default=None, help=FLAGS[key])
+    return parser
+
+
+def since_micros(args: argparse.Namespace, now: float) -> int:
+    """Where the history begins (µs): `--since`, else `--days` before now."""
+    if args.since is not None:
+        try:
+            return round(timestamp(args.since) * SECOND)
+        except ValueError as error:
+            raise BackfillError(f"--since: {error}") from None
+    days = DEFAULT_DAYS if args.days is None else args.days
+    if days < 0:
+        raise BackfillError("--days must not be negative")
+    return round((now - days * 86_400) * SECOND)
+
+
+def platform_client(config: ExporterConfig) -> PlatformClient:
+    """A platform client with the exporter's target and request policy."""
+    return PlatformClient(
+        PlatformTarget(config.platform_url, config.platform_token, config.platform_token_file),
+        platform_session(1, config.platform_url),
+        RequestPolicy(
+            config.request_timeout,
+            config.max_retries,
+            config.backoff_base,
+            config.backoff_max,
+            max_response_bytes=config.max_response_bytes,
+            auth_retry_interval=config.auth_retry_interval,
+        ),
+    )
+
+
+def org_starts(config: ExporterConfig, ledger: Ledger, now: float) -> dict[str, int]:
+    """Each org's live start (µs): the configured one, else the ledger's (recorded now if new)."""
+    if config.activity_start is not None:
+        return {org: round(config.activity_start * SECOND) for org in config.org_ids}
+    begin = round((now - config.activity_lag) * SECOND)
+    return {org: ledger.begin(org, begin) for org in config.org_ids}
+
+
+def backfill(config: ExporterConfig, args: argparse.Namespace, now: float) -> str:
+    """Run the backfill; its summary line. BackfillError and the boundaries' errors escape."""
+    since = since_micros(args, now)
+    writer = BlockWriter(args.prometheus_data_dir, find_promtool(args.promtool), args.workers)
+    ledger = Ledger(config.ledger_path)
+    try:
+        writer.prepare()
+        plans = plan(ledger.view, org_starts(config, ledger, now), since)
+        progress = Progress(sum(len(p.windows) for p in plans), sys.stderr)
+        client = platform_client(config)
+        Backfill(ledger, ActivityReader(client, progress.add_records), writer, progress).run(plans)
+        requests = sum(client.counter.snapshot().values())
+        return summary(plans, progress, writer.blocks_written, requests, time.time() - now)
+    finally:
+        writer.close()
+        ledger.close()
+
+
+def summary(plans: list[OrgPlan], progress: Progress, blocks: int, requests: int, s: float) -> str:
+    """One line of what the run did."""
+    if not any(p.windows for p in plans):
+        return "nothing to backfill: the history is already written"
+    return (
+        f"backfilled {progress.records:,} records, {progress.days} days of {len(plans)} orgs: "
+        f"{blocks} blocks, {requests} platform requests in {duration(s)}"
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Backfill; 0 when done, 2 for a bad setting or when the backfill cannot go on."""
+    args = build_parser().parse_args(argv)
+    path = args.config or (
+        Path(os.environ[CONFIG_PATH_ENV]) if CONFIG_PATH_ENV in os.environ else None
+    )
+    try:
+        config = load_config(path, os.environ, {key: getattr(args, key) for key in SETTINGS})
+    except ConfigError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        print(backfill(config, args, time.time()), flush=True)
+    except (BackfillError, PlatformError, LedgerError) as error:
+        print(f"{PROG}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    return 0
