@@ -3,6 +3,9 @@ apps, namespaces and the org rollup. Each is one tagged instant query at "now"."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from facade import promql
 from facade.errors import FeatureDisabled, NotFound
 from facade.promql import Part
@@ -26,6 +29,27 @@ from vocabulary.catalogue import (
 INVENTORY = ("inventory",)
 ACTIVITY = ("activity",)
 BOTH = ("inventory", "activity")
+
+
+@dataclass(frozen=True)
+class DetailLevel:
+    """How the counts of one app or namespace are read: its parts, presence and resources."""
+
+    level: str
+    parts: Callable[[promql.Scope], promql.Parts]
+    presence: Part
+    resources: Part
+    kinds: tuple[str, ...]
+
+
+APP_DETAIL = DetailLevel("app", promql.app_parts, Part.APP, Part.APP_RESOURCES, APP_RESOURCE_KINDS)
+NAMESPACE_DETAIL = DetailLevel(
+    "namespace",
+    promql.namespace_parts,
+    Part.NAMESPACE,
+    Part.NAMESPACE_RESOURCES,
+    NAMESPACE_RESOURCE_KINDS,
+)
 
 
 def _workspaces(reading: Reading) -> list[WorkspaceAnalytics]:
@@ -121,26 +145,21 @@ class InventoryService:
 
     def app(self, scope: promql.Scope) -> ScopedCounts:
         """Resource counts of one app."""
-        reading = self._read(scope, promql.app_parts(scope), INVENTORY)
-        self._require_detail(reading, "app")
-        if not reading.samples(Part.APP):
-            raise NotFound("app", str(scope.app_id))
-        counts = {
-            kind: reading.total(Part.APP_RESOURCES, resource=kind) for kind in APP_RESOURCE_KINDS
-        }
-        return ScopedCounts(str(scope.app_id), counts)
+        return self._detail_counts(scope, APP_DETAIL, str(scope.app_id))
 
     def namespace(self, scope: promql.Scope) -> ScopedCounts:
         """Resource counts of one namespace."""
-        reading = self._read(scope, promql.namespace_parts(scope), INVENTORY)
-        self._require_detail(reading, "namespace")
-        if not reading.samples(Part.NAMESPACE):
-            raise NotFound("namespace", str(scope.namespace_id))
-        counts = {
-            kind: reading.total(Part.NAMESPACE_RESOURCES, resource=kind)
-            for kind in NAMESPACE_RESOURCE_KINDS
-        }
-        return ScopedCounts(str(scope.namespace_id), counts)
+        return self._detail_counts(scope, NAMESPACE_DETAIL, str(scope.namespace_id))
+
+    def _detail_counts(
+        self, scope: promql.Scope, detail: DetailLevel, resource_id: str
+    ) -> ScopedCounts:
+        reading = self._read(scope, detail.parts(scope), INVENTORY)
+        self._require_detail(reading, detail.level)
+        if not reading.samples(detail.presence):
+            raise NotFound(detail.level, resource_id)
+        counts = {kind: reading.total(detail.resources, resource=kind) for kind in detail.kinds}
+        return ScopedCounts(resource_id, counts)
 
     @staticmethod
     def _require_detail(reading: Reading, level: str) -> None:

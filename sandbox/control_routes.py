@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -12,7 +14,7 @@ from sandbox.activity import ActivityEvent
 from sandbox.errors import QueryValidationError, ResourceNotFound
 from sandbox.events import load_targets
 from sandbox.execution_truth import ExecutionTruthQuery, read_execution_truth
-from sandbox.queries import validation_details
+from sandbox.queries import parse_query, validation_details
 from sandbox.state import connection, state
 from sandbox.truth import read_truth
 
@@ -40,8 +42,13 @@ class ExecutionsRequest(BaseModel):
     late_seconds: Annotated[float, Field(ge=0.0, le=MAX_LATE_SECONDS)] = 0.0
 
 
-def _body_errors(error: ValidationError) -> QueryValidationError:
-    return QueryValidationError(validation_details(error, "body"))
+@contextmanager
+def _body_validation() -> Iterator[None]:
+    """Report a pydantic ValidationError raised inside as a 422 listing the body's problems."""
+    try:
+        yield
+    except ValidationError as error:
+        raise QueryValidationError(validation_details(error, "body")) from error
 
 
 def _json_body() -> dict[str, Any]:
@@ -74,10 +81,7 @@ def truth() -> Response:
 @control.get("/_sandbox/truth/executions")
 def truth_executions() -> Response:
     """Executions per hour or local day by their timestamps (see `sandbox.execution_truth`)."""
-    try:
-        query = ExecutionTruthQuery.model_validate(request.args.to_dict())
-    except ValidationError as error:
-        raise QueryValidationError(validation_details(error, "query")) from error
+    query = parse_query(ExecutionTruthQuery, request.args)
     return jsonify(read_execution_truth(connection(), query).model_dump())
 
 
@@ -85,10 +89,8 @@ def truth_executions() -> Response:
 def stream() -> Response:
     """Read or merge the activity stream's settings."""
     if request.method == "PUT":
-        try:
+        with _body_validation():
             state().stream.update(_json_body())
-        except ValidationError as error:
-            raise _body_errors(error) from error
     return jsonify(state().stream.settings().model_dump())
 
 
@@ -97,10 +99,8 @@ def faults() -> Response:
     """Read, merge or clear the injected faults."""
     injector = state().faults
     if request.method == "PUT":
-        try:
+        with _body_validation():
             injector.update(_json_body())
-        except ValidationError as error:
-            raise _body_errors(error) from error
     elif request.method == "DELETE":
         injector.clear()
     return jsonify(injector.current().model_dump())
@@ -109,10 +109,8 @@ def faults() -> Response:
 @control.put("/_sandbox/token")
 def token() -> Response:
     """Renew the service token: only the new one is accepted, and a token-expiry fault ends."""
-    try:
+    with _body_validation():
         renewal = TokenRenewal.model_validate(_json_body())
-    except ValidationError as error:
-        raise _body_errors(error) from error
     state().token.renew(renewal.token)
     state().faults.end_token_expiry()
     return jsonify(renewed=True)
@@ -129,10 +127,8 @@ def requests_seen() -> Response:
 @control.post("/_sandbox/executions")
 def executions() -> Response:
     """Insert exactly `count` execution records for one workspace now."""
-    try:
+    with _body_validation():
         order = ExecutionsRequest.model_validate(_json_body())
-    except ValidationError as error:
-        raise _body_errors(error) from error
     failed = order.count if order.failed is True else int(order.failed)
     if not 0 <= failed <= order.count:
         raise QueryValidationError(

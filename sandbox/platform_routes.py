@@ -74,12 +74,18 @@ def workspaces(org_id: str) -> Response:
     return _list(WORKSPACES, [("t.org_id = ?", org_id), ("t.deleted = ?", 0)], query)
 
 
+def _workspace_list(
+    listing: Listing, org_id: str, workspace_id: str, query_model: type[ListQuery] = ListQuery
+) -> Response:
+    query = parse_query(query_model, request.args)
+    require_workspace(connection(), org_id, workspace_id)
+    return _list(listing, [("t.workspace_id = ?", workspace_id)], query)
+
+
 @platform.get(f"{WS}/apps")
 def apps(org_id: str, workspace_id: str) -> Response:
     """The workspace's apps."""
-    query = parse_query(ListQuery, request.args)
-    require_workspace(connection(), org_id, workspace_id)
-    return _list(APPS, [("t.workspace_id = ?", workspace_id)], query)
+    return _workspace_list(APPS, org_id, workspace_id)
 
 
 @platform.get("/augmentations/")
@@ -94,29 +100,32 @@ def augmentations(org_id: str) -> Response:
     return _list(AUGMENTATIONS, conditions, query)
 
 
-def _app_list(listing: Listing, org_id: str, workspace_id: str, app_id: str) -> Response:
+def _child_list(
+    listing: Listing, org_id: str, workspace_id: str, kind: str, child_id: str
+) -> Response:
+    """The items of the workspace's app or namespace `child_id` (`kind` names which)."""
     query = parse_query(ListQuery, request.args)
     require_workspace(connection(), org_id, workspace_id)
-    require_child(connection(), "app", app_id, workspace_id)
-    return _list(listing, [("t.app_id = ?", app_id)], query)
+    require_child(connection(), kind, child_id, workspace_id)
+    return _list(listing, [(f"t.{kind}_id = ?", child_id)], query)
 
 
 @platform.get(f"{WS}/apps/<app_id>/namespaces")
 def namespaces(org_id: str, workspace_id: str, app_id: str) -> Response:
     """The app's namespaces with their thread and source ids."""
-    return _app_list(NAMESPACES, org_id, workspace_id, app_id)
+    return _child_list(NAMESPACES, org_id, workspace_id, "app", app_id)
 
 
 @platform.get(f"{WS}/apps/<app_id>/endpoints")
 def endpoints(org_id: str, workspace_id: str, app_id: str) -> Response:
     """The app's endpoints."""
-    return _app_list(ENDPOINTS, org_id, workspace_id, app_id)
+    return _child_list(ENDPOINTS, org_id, workspace_id, "app", app_id)
 
 
 @platform.get(f"{WS}/apps/<app_id>/actions")
 def actions(org_id: str, workspace_id: str, app_id: str) -> Response:
     """The app's actions with their run counters."""
-    return _app_list(ACTIONS, org_id, workspace_id, app_id)
+    return _child_list(ACTIONS, org_id, workspace_id, "app", app_id)
 
 
 @platform.get(f"{WS}/apps/<app_id>/releases")
@@ -135,10 +144,7 @@ def releases(org_id: str, workspace_id: str, app_id: str) -> Response:
 @platform.get(f"{WS}/namespaces/<namespace_id>/threads")
 def threads(org_id: str, workspace_id: str, namespace_id: str) -> Response:
     """The namespace's threads (no app in the path)."""
-    query = parse_query(ListQuery, request.args)
-    require_workspace(connection(), org_id, workspace_id)
-    require_child(connection(), "namespace", namespace_id, workspace_id)
-    return _list(THREADS, [("t.namespace_id = ?", namespace_id)], query)
+    return _child_list(THREADS, org_id, workspace_id, "namespace", namespace_id)
 
 
 @platform.get(f"{WS}/sources")
@@ -160,17 +166,13 @@ def sources(org_id: str, workspace_id: str) -> Response:
 @platform.get(f"{WS}/secrets")
 def secrets(org_id: str, workspace_id: str) -> Response:
     """The workspace's secrets (metadata only)."""
-    query = parse_query(ListQuery, request.args)
-    require_workspace(connection(), org_id, workspace_id)
-    return _list(SECRETS, [("t.workspace_id = ?", workspace_id)], query)
+    return _workspace_list(SECRETS, org_id, workspace_id)
 
 
 @platform.get(f"{WS}/model-entitlements")
 def entitlements(org_id: str, workspace_id: str) -> Response:
     """The workspace's model entitlements (at most 100 per page)."""
-    query = parse_query(EntitlementQuery, request.args)
-    require_workspace(connection(), org_id, workspace_id)
-    return _list(ENTITLEMENTS, [("t.workspace_id = ?", workspace_id)], query)
+    return _workspace_list(ENTITLEMENTS, org_id, workspace_id, EntitlementQuery)
 
 
 @platform.get("/activity")

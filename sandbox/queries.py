@@ -85,7 +85,7 @@ class ActivityQuery(ListQuery):
     workspace_id: str | None = None
 
 
-Query = TypeVar("Query", bound=ListQuery)
+Query = TypeVar("Query", bound=BaseModel)
 
 
 def _jsonable(value: Any) -> Any:
