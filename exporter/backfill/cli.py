@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     span.add_argument("--days", type=int, default=None, help=f"days back (default {DEFAULT_DAYS})")
     span.add_argument("--since", default=None, help="ISO-8601 time to backfill from")
     parser.add_argument("--prometheus-data-dir", type=Path, required=True, help="TSDB directory")
-    parser.add_argument("--workers", type=int, default=2, help="promtool processes at once")
+    parser.add_argument(
+        "--workers", type=int, default=4, help="promtool runs at once (mostly waiting on fsync)"
+    )
     parser.add_argument("--promtool", default=None, help="promtool binary (default: on PATH)")
     parser.add_argument("--config", type=Path, default=None, help="the exporter's config file")
     for key in SETTINGS:

@@ -1,7 +1,8 @@
-"""The history's samples as OpenMetrics text, one text per two-hour block window.
+"""The history's samples as OpenMetrics text, one text per window (a day of one org).
 
-promtool re-reads its whole input for every two-hour block it writes, so each block window gets
-its own input. The families keep their catalogue names and labels; `job` sets the backfilled
+promtool re-reads its whole input for every two-hour block it writes; a day of one org's
+boundary samples is small enough for that, and one run per day saves a process per block. The
+families keep their catalogue names and labels; `job` sets the backfilled
 series apart from the scraped ones. promtool accepts the negative values under `counter`:
 
     # TYPE mechamental_executions_by_time counter
@@ -17,23 +18,12 @@ from exporter.backfill.values import Point
 from vocabulary import catalogue as cat
 
 JOB = "mechamental-backfill"
-BLOCK_MILLIS = 2 * 3600 * 1000
 FAMILIES = ((cat.EXECUTIONS_BY_TIME, 1), (cat.EXECUTIONS_FAILED_BY_TIME, 2))  # value index
 
 
 def label_value(text: str) -> str:
     """A label value escaped for the exposition format."""
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def by_block(points: Mapping[str, Sequence[Point]]) -> dict[int, dict[str, list[Point]]]:
-    """The points split by the start (ms) of the two-hour block window they fall in."""
-    blocks: dict[int, dict[str, list[Point]]] = {}
-    for workspace, series in points.items():
-        for point in series:
-            block = point[0] - point[0] % BLOCK_MILLIS
-            blocks.setdefault(block, {}).setdefault(workspace, []).append(point)
-    return blocks
 
 
 def render(org_id: str, points: Mapping[str, Sequence[Point]]) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exporter.backfill.blocks import BackfillError, BlockWriter
-from exporter.backfill.openmetrics import by_block, render
+from exporter.backfill.openmetrics import render
 from exporter.backfill.progress import Progress
 from exporter.backfill.reader import ActivityReader
 from exporter.backfill.values import Counts, Window, first_boundary, series_points, windows
@@ -81,10 +81,9 @@ class Backfill:
             for window in org_plan.windows:
                 counts = self._reader.read(org_plan.org_id, window)
                 points, suffix = series_points(counts, suffix, org_plan.start)
-                texts = {
-                    block: render(org_plan.org_id, block_points)
-                    for block, block_points in by_block(points).items()
-                }
+                # One promtool run per window: it writes the window's two-hour blocks, each a
+                # fixed cost (mostly fsync), from an input small enough to re-read per block.
+                texts = {window.low // 1000: render(org_plan.org_id, points)}
                 name = f"window-{self._submitted}"
                 self._submitted += 1
                 futures = self._writer.submit(name, texts)

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from exporter.backfill.openmetrics import by_block, render
+from exporter.backfill.openmetrics import render
 from exporter.backfill.values import (
     DAY,
     Window,
@@ -111,11 +111,9 @@ def test_an_execution_outside_the_window_is_refused() -> None:
         counted(Window(T0 * S, (T0 + 900) * S), execution(T0 + 900))
 
 
-def test_openmetrics_text_by_two_hour_block_with_escaped_labels() -> None:
-    points = {'w"1': [(T0 * 1000, -2, -1), ((T0 + 7200) * 1000 + 5, 0, 0)]}
-    blocks = by_block(points)
-    assert sorted(blocks) == [T0 * 1000, (T0 + 7200) * 1000]
-    text = render('org\\"x', blocks[T0 * 1000])
+def test_openmetrics_text_with_escaped_labels() -> None:
+    points = {'w"1': [(T0 * 1000, -2, -1)]}
+    text = render('org\\"x', points)
     labels = '{job="mechamental-backfill",org_id="org\\\\\\"x",workspace_id="w\\"1"}'
     assert text.splitlines() == [
         "# TYPE mechamental_executions_by_time counter",
@@ -124,4 +122,5 @@ def test_openmetrics_text_by_two_hour_block_with_escaped_labels() -> None:
         f"mechamental_executions_failed_by_time_total{labels} -1 {T0}.000",
         "# EOF",
     ]
-    assert render("o", blocks[(T0 + 7200) * 1000]).count(f" 0 {T0 + 7200}.005\n") == 2
+    later = {"w": [(T0 * 1000, -2, -1), ((T0 + 7200) * 1000 + 5, 0, 0)]}
+    assert render("o", later).count(f" 0 {T0 + 7200}.005\n") == 2
