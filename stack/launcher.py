@@ -7,14 +7,11 @@ state directory; prints their URLs, a demo token and a curl line; stops every ch
 
 from __future__ import annotations
 
-import argparse
-import os
 import secrets
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -24,6 +21,7 @@ import yaml
 
 from facade.tokens import mint_token
 from stack import prometheus_files
+from stack.options import DEFAULT_PORTS, Options, parse_options
 from stack.supervisor import (
     ManagedProcess,
     StackError,
@@ -33,88 +31,8 @@ from stack.supervisor import (
     python_command,
 )
 
-DEFAULT_PORTS = {
-    "sandbox": 8900,
-    "exporter": 9877,
-    "prometheus": 9090,
-    "alertmanager": 9093,
-    "facade": 8000,
-}
+__all__ = ["DEFAULT_PORTS", "Options", "main", "parse_options", "run"]
 SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's well-known demo token
-
-
-@dataclass(frozen=True)
-class Options:
-    """What `mm-analytics up` was asked to run."""
-
-    state_dir: Path
-    ports: dict[str, int]
-    platform_url: str | None
-    platform_token: str | None
-    org_ids: tuple[str, ...]
-    seed: int
-    rate: float
-    scrape_interval: str
-    with_alertmanager: bool
-    prometheus_dir: Path
-    links_url: str
-
-    def url(self, service: str) -> str:
-        """The loopback URL of a service."""
-        return f"http://127.0.0.1:{self.ports[service]}"
-
-
-def argument_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
-    """The options of `mm-analytics up`; the file locations default from the environment."""
-    parser = argparse.ArgumentParser(prog="mm-analytics up", description=__doc__)
-    parser.add_argument("--state-dir", type=Path, default=Path(".state"))
-    for service, port in DEFAULT_PORTS.items():
-        parser.add_argument(f"--{service}-port", type=int, default=port, metavar="PORT")
-    parser.add_argument("--platform-url", help="read a real platform instead of the sandbox")
-    parser.add_argument("--platform-token", help="service token for --platform-url")
-    parser.add_argument("--org-ids", default="", help="comma-separated org ids (real platform)")
-    parser.add_argument("--seed", type=int, default=7, help="sandbox seed")
-    parser.add_argument("--rate", type=float, default=2.0, help="sandbox executions per second")
-    parser.add_argument("--scrape-interval", default="15s")
-    parser.add_argument("--no-alertmanager", action="store_true")
-    parser.add_argument(
-        "--prometheus-dir",
-        type=Path,
-        default=prometheus_files.prometheus_dir(environ),
-        help="prometheus.yml, alertmanager.yml and rules/ (default: the files packaged with"
-        f" mm-analytics; ${prometheus_files.PROMETHEUS_DIR_SETTING})",
-    )
-    parser.add_argument(
-        "--links-url",
-        default=prometheus_files.links_url(environ),
-        help="external base of the alerts' runbook and dashboard links (default"
-        f" {prometheus_files.DEFAULT_LINKS_URL}; ${prometheus_files.LINKS_URL_SETTING})",
-    )
-    return parser
-
-
-def parse_options(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Options:
-    """Options from the command line and the environment; every port is overridable."""
-    parser = argument_parser(environ)
-    args = parser.parse_args(list(argv))
-    if args.platform_url and not (args.platform_token and args.org_ids):
-        parser.error("--platform-url needs --platform-token and --org-ids")
-    if not prometheus_files.is_absolute_url(args.links_url):
-        parser.error(f"--links-url needs an absolute http(s) URL, not {args.links_url!r}")
-    ports = {service: getattr(args, f"{service}_port") for service in DEFAULT_PORTS}
-    return Options(
-        state_dir=args.state_dir.resolve(),
-        ports=ports,
-        platform_url=args.platform_url,
-        platform_token=args.platform_token,
-        org_ids=tuple(org for org in args.org_ids.split(",") if org),
-        seed=args.seed,
-        rate=args.rate,
-        scrape_interval=args.scrape_interval,
-        with_alertmanager=not args.no_alertmanager,
-        prometheus_dir=args.prometheus_dir.resolve(),
-        links_url=args.links_url.rstrip("/"),
-    )
 
 
 def render_prometheus_config(options: Options) -> Path:
@@ -154,6 +72,7 @@ class Stack:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.children: list[ManagedProcess] = []
+        self.jobs: list[ManagedProcess] = []
 
     def start(
         self, name: str, argv: list[str], ready: str, env: dict[str, str] | None = None
@@ -170,14 +89,32 @@ class Stack:
         self.children.append(process)
         process.start(ready_timeout=60)
 
+    def run_job(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        """Start a child that ends by itself when its work is done (the history's backfill)."""
+        process = ManagedProcess(
+            name,
+            argv,
+            log_path=self.options.state_dir / "logs" / f"{name}.log",
+            env=env,
+            die_with_parent=True,
+        )
+        self.jobs.append(process)
+        process.start()
+
     def stop(self) -> None:
         """Stop every child, last started first."""
-        for process in reversed(self.children):
+        for process in reversed([*self.children, *self.jobs]):
             process.stop()
 
     def exited(self) -> ManagedProcess | None:
-        """The first child that is no longer running, if any."""
+        """The first service that is no longer running, if any."""
         return next((child for child in self.children if not child.alive), None)
+
+    def finished_jobs(self) -> list[ManagedProcess]:
+        """Jobs that ended since the last call, each reported once."""
+        done = [job for job in self.jobs if not job.alive]
+        self.jobs = [job for job in self.jobs if job.alive]
+        return done
 
 
 def start_platform(stack: Stack) -> tuple[str, str, tuple[str, ...]]:
@@ -194,8 +131,7 @@ def start_platform(stack: Stack) -> tuple[str, str, tuple[str, ...]]:
             f"--seed={options.seed}",
             f"--rate={options.rate}",
             f"--token={SANDBOX_TOKEN}",
-            # Until `up` backfills the history, the demo platform starts without one.
-            "--history-days=0",
+            f"--history-days={options.history_days}",
         ),
         "/healthz",
     )
@@ -213,8 +149,6 @@ def start_services(stack: Stack) -> tuple[str, str]:
         "EXPORTER_ORG_IDS": ",".join(org_ids),
         "EXPORTER_LISTEN_ADDRESS": f"127.0.0.1:{options.ports['exporter']}",
         "EXPORTER_LEDGER_PATH": str(options.state_dir / "ledger.db"),
-        # The demo platform is as new as the stack: count all of it.
-        "EXPORTER_ACTIVITY_START": "1970-01-01T00:00:00Z",
     }
     stack.start("exporter", python_command("exporter"), "/metrics", exporter_env)
     data_dir = options.state_dir / "prometheus"
@@ -222,6 +156,14 @@ def start_services(stack: Stack) -> tuple[str, str]:
     stack.start(
         "prometheus", prometheus_argv(config, data_dir, options.ports["prometheus"]), "/-/ready"
     )
+    if options.backfill_days > 0:
+        stack.run_job(
+            "backfill",
+            python_command(
+                "backfill", f"--days={options.backfill_days}", f"--prometheus-data-dir={data_dir}"
+            ),
+            exporter_env,
+        )
     if options.with_alertmanager:
         am_argv = alertmanager_argv(
             options.prometheus_dir / "alertmanager.yml",
@@ -255,6 +197,11 @@ def banner(stack: Stack, secret: str, org_id: str) -> str:
         "",
         "The first numbers appear after the first inventory pass. Ctrl-C stops everything.",
     ]
+    if stack.jobs:
+        lines.append(
+            "The platform's history is being backfilled meanwhile (daily series fill in when it"
+            f" is done): {stack.options.state_dir / 'logs' / 'backfill.log'}"
+        )
     return "\n".join(lines)
 
 
@@ -269,6 +216,9 @@ def run(options: Options, stop: threading.Event) -> int:
         secret, org_id = start_services(stack)
         print(banner(stack, secret, org_id), flush=True)
         while not stop.wait(0.5):
+            for job in stack.finished_jobs():
+                outcome = "done" if job.returncode == 0 else f"failed ({job.returncode})"
+                print(f"{job.name} {outcome}; {job.log_hint}", flush=True)
             child = stack.exited()
             if child is not None:
                 print(

@@ -71,7 +71,7 @@ def assert_facade_equals_truth(sandbox: str, facade: str, secret: str) -> None:
         f"{sandbox}/_sandbox/stream", json={"running": False}, timeout=10
     ).raise_for_status()
     truth = requests.get(f"{sandbox}/_sandbox/truth", timeout=10).json()
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 150  # the backfill of the history included
     while differences := [
         difference
         for org in truth["orgs"]
@@ -108,6 +108,9 @@ def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, 
         f"--state-dir={tmp_path / 'state'}",
         "--scrape-interval=1s",
         "--rate=5",
+        # Two days of past activity, backfilled while the services already answer.
+        "--history-days=2",
+        "--backfill-days=3",
         f"--links-url={LINKS_URL}",
         *(f"--{service}-port={port}" for service, port in ports.items()),
     )

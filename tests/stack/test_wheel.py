@@ -130,6 +130,8 @@ def launched_from_wheel(installed, tmp_path: Path) -> Iterator[tuple[str, dict[s
         "up",
         f"--state-dir={tmp_path / 'state'}",
         "--scrape-interval=1s",
+        "--history-days=1",  # a small history keeps the installed backfill quick
+        "--backfill-days=1",
         f"--links-url={LINKS_URL}",
         *(f"--{service}-port={port}" for service, port in ports.items()),
     ]
