@@ -105,7 +105,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "activity_lateness": parse.non_negative,
     "activity_late_horizon": parse.non_negative,
     "activity_sweep_interval": parse.positive,
-    "exposure_hold": parse.non_negative,
+    "exposure_hold": parse.positive,
     "concurrency": parse.integer(1, 64),
     "request_timeout": parse.positive,
     "max_retries": parse.integer(0, 20),

@@ -24,6 +24,7 @@ from exporter.inventory.schedule import InventoryCollection
 from exporter.ledger.activity import ActivityPoller, ActivitySettings
 from exporter.ledger.store import Ledger
 from exporter.metrics.collectors import MetricSources
+from exporter.metrics.event_time import EventTimeCollector
 from exporter.metrics.exposition import CONTENT_TYPE, CachedExposition
 from exporter.metrics.registry import build_registry
 from exporter.platform.client import PlatformClient, PlatformTarget, RequestCounter, RequestPolicy
@@ -80,7 +81,7 @@ class ExporterService:
         self.activity = ActivityPoller(client, self.ledger, config.org_ids, settings, clock)
         self.status = RunStatus()
         self.exposition = CachedExposition(build_registry(self._sources()))
-        app = exporter_app(self.exposition.render, CONTENT_TYPE, self.status.problems)
+        app = exporter_app(self.scrape, CONTENT_TYPE, self.status.problems)
         try:
             self.server = make_http_server(config.listen_host, config.listen_port, app)
         except BaseException:
@@ -126,6 +127,14 @@ class ExporterService:
             mark_exposed=self.ledger.mark_exposed,
             exposure_hold=config.exposure_hold,
         )
+
+    def scrape(self) -> bytes:
+        """The `/metrics` body of a served scrape (renders ahead of scrapes are not scrapes)."""
+        body = self.exposition.render()
+        for collector in self.exposition.registry.collectors:
+            if isinstance(collector, EventTimeCollector):
+                collector.scraped()
+        return body
 
     @property
     def server_port(self) -> int:

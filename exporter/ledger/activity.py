@@ -15,6 +15,7 @@ outage or a fresh ledger catches up in bounded steps instead of one unbounded po
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -96,6 +97,9 @@ class ActivityPoller:
         self._org_ids = tuple(org_ids)
         self._settings = settings
         self._clock = clock
+        # Polls and sweeps run on different scheduler threads; one at a time, or a sweep that
+        # read from an older high-water mark would count ids a poll has just forgotten.
+        self._one_at_a_time = threading.Lock()
 
     def sweep(self) -> None:
         """Re-read every org's `horizon` for records written later than the overlap."""
@@ -103,6 +107,10 @@ class ActivityPoller:
 
     def run(self, *, sweep: bool = False) -> None:
         """Poll every org; the orgs that fail are named in one CollectionFailed."""
+        with self._one_at_a_time:
+            self._run(sweep=sweep)
+
+    def _run(self, *, sweep: bool) -> None:
         try:
             # Nothing is read from the platform while nothing read could be committed.
             self._ledger.ensure_writable()

@@ -6,7 +6,8 @@ then says how many executions happened before t, which is final once t is settle
 store may keep it as it is. A boundary stays on show until scrapes have seen it for `hold`
 seconds (long enough for every replica of an HA pair to scrape it); only then does the ledger
 record it as shown, so boundaries passed while the exporter or Prometheus was down are shown,
-in order, once both are back.
+in order, once both are back. Only a served scrape counts (`scraped()`, called by the
+`/metrics` handler), never a render ahead of scrapes; `hold` must be above 0 for that.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class EventTimeCollector(Collector):
         failed = new_family(cat.EXECUTIONS_FAILED_BY_TIME)
         complete, late = new_family(cat.EXECUTIONS_COMPLETE), new_family(cat.LATE_EXECUTIONS)
         for org_id, events in sorted(view.events.items()):
-            shown_at = self._shown_at(org_id, events)
+            shown_at = events.exposure_time()
             timestamp = float(shown_at)
             known = {ws for org, ws in snapshot.workspaces if org == org_id}
             for workspace_id in sorted(known | events.workspaces.keys()):
@@ -71,11 +72,15 @@ class EventTimeCollector(Collector):
             late.add_metric([org_id], events.late)
         yield from (total, failed, complete, late)
 
-    def _shown_at(self, org_id: str, events: OrgEvents) -> int:
-        """The time to show for the org now; a boundary shown for `hold` is recorded as shown."""
+    def scraped(self) -> None:
+        """A scrape was served: each boundary on show for `hold` is recorded as shown."""
+        for org_id, events in sorted(self._ledger().events.items()):
+            self._seen(org_id, events)
+
+    def _seen(self, org_id: str, events: OrgEvents) -> None:
         shown_at = events.exposure_time()
         if shown_at != events.exposed:
-            return shown_at
+            return
         now = self._clock()
         first = self._first_shown.setdefault((org_id, shown_at), now)
         if now - first >= self._hold:
@@ -87,4 +92,3 @@ class EventTimeCollector(Collector):
                 )
             else:
                 del self._first_shown[(org_id, shown_at)]
-        return shown_at

@@ -59,7 +59,7 @@ def test_executions_count_at_their_own_time_and_late_ones_once(sandbox, tmp_path
         activity_overlap=30,
         activity_late_horizon=120,
         activity_sweep_interval=1,
-        exposure_hold=0,
+        exposure_hold=1,
     )
     try:
         check_late_records(sandbox, exporter, org, workspace)
