@@ -47,6 +47,7 @@ class ExporterConfig:
     activity_late_horizon: float = 3600.0
     activity_sweep_interval: float = 300.0
     exposure_hold: float = 30.0
+    exposure_boundary: int = 900
     concurrency: int = 8
     request_timeout: float = 10.0
     max_retries: int = 3
@@ -106,6 +107,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "activity_late_horizon": parse.non_negative,
     "activity_sweep_interval": parse.positive,
     "exposure_hold": parse.positive,
+    "exposure_boundary": parse.integer(1, 900),
     "concurrency": parse.integer(1, 64),
     "request_timeout": parse.positive,
     "max_retries": parse.integer(0, 20),
@@ -191,6 +193,8 @@ def build_config(raw: Mapping[str, tuple[Any, str]], problems: list[str]) -> Exp
     base = values.get("backoff_base", defaults.backoff_base)
     if values.get("backoff_max", defaults.backoff_max) < base:
         problems.append("backoff_max must not be smaller than backoff_base")
+    if 900 % values.get("exposure_boundary", defaults.exposure_boundary):
+        problems.append("exposure_boundary must divide 900 (every zone's offset is whole quarters)")
     if problems:
         raise ConfigError(problems)
     return ExporterConfig(**values)

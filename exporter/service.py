@@ -126,6 +126,7 @@ class ExporterService:
             clock=self.clock,
             mark_exposed=self.ledger.mark_exposed,
             exposure_hold=config.exposure_hold,
+            exposure_step=config.exposure_boundary,
         )
 
     def scrape(self) -> bytes:

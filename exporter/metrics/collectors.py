@@ -47,6 +47,7 @@ class MetricSources:
     clock: Callable[[], float] = time.time
     mark_exposed: Callable[[str, int], None] = lambda org_id, boundary: None
     exposure_hold: float = 30.0
+    exposure_step: int = 900
 
 
 class StateCollector(Collector, Generic[S]):

@@ -45,12 +45,14 @@ class EventTimeCollector(Collector):
         mark_exposed: Callable[[str, int], None],
         *,
         hold: float = 30.0,
+        step: int = BOUNDARY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._snapshot = snapshot
         self._ledger = ledger
         self._mark_exposed = mark_exposed
         self._hold = hold
+        self._step = step  # the spacing of the boundaries shown; divides 15 minutes
         self._clock = clock
         self._first_shown: dict[tuple[str, int], float] = {}
 
@@ -85,7 +87,7 @@ class EventTimeCollector(Collector):
         first = self._first_shown.setdefault((org_id, shown_at), now)
         if now - first >= self._hold:
             try:
-                self._mark_exposed(org_id, shown_at + BOUNDARY)
+                self._mark_exposed(org_id, shown_at + self._step)
             except LedgerError as error:
                 log.warning(
                     "cannot record boundary %d of org %s as shown: %s", shown_at, org_id, error

@@ -48,7 +48,11 @@ def build_registry(sources: MetricSources) -> OrderedRegistry:
     registry.register(ExecutionCollector(sources))
     registry.register(
         EventTimeCollector(
-            sources.snapshot, sources.ledger, sources.mark_exposed, hold=sources.exposure_hold
+            sources.snapshot,
+            sources.ledger,
+            sources.mark_exposed,
+            hold=sources.exposure_hold,
+            step=sources.exposure_step,
         )
     )
     registry.register(SelfCollector(sources))

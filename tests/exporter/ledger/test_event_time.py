@@ -156,3 +156,14 @@ def test_a_value_once_complete_never_changes(tmp_path_factory, polls):
     final = events(ledger).workspaces.get("ws-1")
     assert (final.value_at(T0 + 10**6) if final else (0, 0)) == counts
     ledger.close()
+
+
+def test_a_first_poll_reading_hours_at_once_still_shows_their_boundaries(tmp_path: Path):
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    records = [execution("a", T0 - 3 * BOUNDARY - 10), execution("b", T0 - 5)]
+    ledger.commit("org-a", records, T0 * SECOND, 0, settled=T0 * SECOND)
+    state = events(ledger)
+    assert state.exposed == T0 - 3 * BOUNDARY
+    assert state.exposure_time() == T0 - 3 * BOUNDARY
+    assert state.workspaces["ws-1"].value_at(T0 - 2 * BOUNDARY) == (1, 0)
+    ledger.close()

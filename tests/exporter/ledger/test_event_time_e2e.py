@@ -67,15 +67,22 @@ def test_executions_count_at_their_own_time_and_late_ones_once(sandbox, tmp_path
         exporter.process.stop()
 
 
+def truth_of(sandbox, org: str, workspace: str) -> tuple[int, int]:
+    counts = sandbox.truth()["orgs"][org]["workspaces"][workspace]["executions"]
+    return counts["total"], counts["failed"]
+
+
 def check_late_records(sandbox, exporter: ExporterProcess, org: str, workspace: str) -> None:
+    """The sandbox is shared: other tests' executions are there too, so compare with its truth."""
     start = time.time()
+    before = truth_of(sandbox, org, workspace)
     sandbox.insert_executions(workspace, 5, failed=2)
     # Written 1 s after its time, inside the lateness: it counts at its own time.
     late = {"workspace_id": workspace, "count": 1, "late_seconds": 1}
     sandbox._control("POST", "executions", late)
     exporter.wait_for(shown_after(exporter, org, workspace, time.time()), timeout=30)
     total, failed, at = by_time(exposition(exporter), org, workspace)
-    assert (total, failed, at > start) == (6, 2, True)
+    assert (total, failed, at > start) == (before[0] + 6, before[1] + 2, True)
     late_key = (cat.LATE_EXECUTIONS.sample_name, frozenset({("org_id", org)}))
     assert exporter.scrape()[late_key] == 0  # the record 1 s late landed at its own time
 
@@ -83,7 +90,11 @@ def check_late_records(sandbox, exporter: ExporterProcess, org: str, workspace: 
     sandbox._control("POST", "executions", {**late, "late_seconds": 20})
     samples = exporter.wait_for(lambda s: s.get(late_key) == 1, timeout=30)
     live_key = frozenset({("org_id", org), ("workspace_id", workspace)})
-    assert samples[(cat.EXECUTIONS.sample_name, live_key)] == 7
+    assert samples[(cat.EXECUTIONS.sample_name, live_key)] == before[0] + 7
     exporter.wait_for(shown_after(exporter, org, workspace, time.time()), timeout=30)
-    assert by_time(exposition(exporter), org, workspace)[0] == 7
+    assert (
+        by_time(exposition(exporter), org, workspace)[0]
+        == before[0] + 7
+        == truth_of(sandbox, org, workspace)[0]
+    )
     assert parse_samples(exposition(exporter))  # explicit timestamps parse
