@@ -11,7 +11,13 @@ import threading
 from dataclasses import MISSING, fields
 from pathlib import Path
 
-from exporter.config import CONFIG_PATH_ENV, ConfigError, ExporterConfig, env_name, load_config
+from exporter.config import (
+    CONFIG_PATH_ENV,
+    ConfigError,
+    ExporterConfig,
+    env_name,
+    load_command_line_config,
+)
 from exporter.ledger.store import LedgerError
 from exporter.service import ExporterService
 
@@ -70,11 +76,9 @@ def _configure_logging(level: str) -> None:
 def main(argv: list[str]) -> int:
     """Run the exporter; 0 after a clean stop, 2 for a bad config, 1 when it cannot start."""
     args = build_parser().parse_args(argv)
-    path = args.config or (
-        Path(os.environ[CONFIG_PATH_ENV]) if CONFIG_PATH_ENV in os.environ else None
-    )
     try:
-        config = load_config(path, os.environ, {key: getattr(args, key) for key in FLAGS})
+        flags = {key: getattr(args, key) for key in FLAGS}
+        config = load_command_line_config(args.config, flags, os.environ)
     except ConfigError as error:
         print(f"mm-analytics exporter: {error}", file=sys.stderr)
         return 2

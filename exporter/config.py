@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from exporter import setting_values as parse
+from exporter.platform.client import PlatformTarget, RequestPolicy
 from exporter.platform.token import TokenFileError, read_token_file
 from vocabulary.ids import ID_MAX_LENGTH, valid_id
 
@@ -62,6 +63,21 @@ class ExporterConfig:
     inventory_page_size: int | None = None
     max_response_bytes: int = 8 * 2**20
     auth_retry_interval: float = 60.0
+
+    def platform_target(self) -> PlatformTarget:
+        """Where the platform is and how to authenticate to it."""
+        return PlatformTarget(self.platform_url, self.platform_token, self.platform_token_file)
+
+    def request_policy(self) -> RequestPolicy:
+        """Timeouts, retries and limits of every platform request."""
+        return RequestPolicy(
+            self.request_timeout,
+            self.max_retries,
+            self.backoff_base,
+            self.backoff_max,
+            max_response_bytes=self.max_response_bytes,
+            auth_retry_interval=self.auth_retry_interval,
+        )
 
     @property
     def listen_host(self) -> str:
@@ -228,3 +244,12 @@ def load_config(
     raw, problems = merge_sources(file_values, environ, overrides)
     problems = file_problems + problems
     return build_config(raw, problems)
+
+
+def load_command_line_config(
+    config_file: Path | None, flags: Mapping[str, Any], environ: Mapping[str, str]
+) -> ExporterConfig:
+    """The config of a command: its `--config` file (else `EXPORTER_CONFIG`), the environment,
+    then its flags; ConfigError lists every problem."""
+    path = config_file or (Path(environ[CONFIG_PATH_ENV]) if CONFIG_PATH_ENV in environ else None)
+    return load_config(path, environ, flags)

@@ -27,7 +27,7 @@ from exporter.metrics.collectors import MetricSources
 from exporter.metrics.event_time import EventTimeCollector
 from exporter.metrics.exposition import CONTENT_TYPE, CachedExposition
 from exporter.metrics.registry import build_registry
-from exporter.platform.client import PlatformClient, PlatformTarget, RequestCounter, RequestPolicy
+from exporter.platform.client import PlatformClient, RequestCounter
 from exporter.platform.throttle import Throttle
 from exporter.status import RunStatus, run_recorded
 from exporter.web import exporter_app, make_http_server
@@ -99,16 +99,9 @@ class ExporterService:
     def _platform_client(self) -> PlatformClient:
         config = self.config
         return PlatformClient(
-            PlatformTarget(config.platform_url, config.platform_token, config.platform_token_file),
+            config.platform_target(),
             self.session,
-            RequestPolicy(
-                config.request_timeout,
-                config.max_retries,
-                config.backoff_base,
-                config.backoff_max,
-                max_response_bytes=config.max_response_bytes,
-                auth_retry_interval=config.auth_retry_interval,
-            ),
+            config.request_policy(),
             counter=self.requests,
             throttle=Throttle(self.stopping),  # stopping the service abandons every wait
         )

@@ -16,10 +16,10 @@ from exporter.backfill.blocks import BackfillError, BlockWriter, find_promtool
 from exporter.backfill.progress import Progress, duration
 from exporter.backfill.reader import ActivityReader
 from exporter.backfill.run import Backfill, OrgPlan, plan
-from exporter.config import CONFIG_PATH_ENV, ConfigError, ExporterConfig, load_config
+from exporter.config import ConfigError, ExporterConfig, load_command_line_config
 from exporter.ledger.event_time import SECOND
 from exporter.ledger.store import Ledger, LedgerError
-from exporter.platform.client import PlatformClient, PlatformTarget, RequestPolicy
+from exporter.platform.client import PlatformClient
 from exporter.platform.errors import PlatformError
 from exporter.service import platform_session
 from exporter.setting_values import timestamp
@@ -67,18 +67,8 @@ def since_micros(args: argparse.Namespace, now: float) -> int:
 
 def platform_client(config: ExporterConfig) -> PlatformClient:
     """A platform client with the exporter's target and request policy."""
-    return PlatformClient(
-        PlatformTarget(config.platform_url, config.platform_token, config.platform_token_file),
-        platform_session(1, config.platform_url),
-        RequestPolicy(
-            config.request_timeout,
-            config.max_retries,
-            config.backoff_base,
-            config.backoff_max,
-            max_response_bytes=config.max_response_bytes,
-            auth_retry_interval=config.auth_retry_interval,
-        ),
-    )
+    session = platform_session(1, config.platform_url)
+    return PlatformClient(config.platform_target(), session, config.request_policy())
 
 
 def org_starts(config: ExporterConfig, ledger: Ledger, now: float) -> dict[str, int]:
@@ -120,11 +110,9 @@ def summary(plans: list[OrgPlan], progress: Progress, blocks: int, requests: int
 def main(argv: list[str]) -> int:
     """Backfill; 0 when done, 2 for a bad setting or when the backfill cannot go on."""
     args = build_parser().parse_args(argv)
-    path = args.config or (
-        Path(os.environ[CONFIG_PATH_ENV]) if CONFIG_PATH_ENV in os.environ else None
-    )
     try:
-        config = load_config(path, os.environ, {key: getattr(args, key) for key in SETTINGS})
+        flags = {key: getattr(args, key) for key in SETTINGS}
+        config = load_command_line_config(args.config, flags, os.environ)
     except ConfigError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
