@@ -1,7 +1,8 @@
-"""The history's samples as OpenMetrics text, one text per window (a day of one org).
+"""The history's samples as OpenMetrics text, one text per UTC day of every org.
 
-promtool re-reads its whole input for every two-hour block it writes; a day of one org's
-boundary samples is small enough for that, and one run per day saves a process per block. The
+promtool re-reads its whole input for every two-hour block it writes; a day of boundary samples
+is small enough for that, and one run per day (all orgs in the same blocks) writes the fewest
+blocks, each costing mostly an fsync. The
 families keep their catalogue names and labels; `job` sets the backfilled
 series apart from the scraped ones. promtool accepts the negative values under `counter`:
 
@@ -26,18 +27,17 @@ def label_value(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render(org_id: str, points: Mapping[str, Sequence[Point]]) -> str:
-    """One OpenMetrics text of both families for the org's points (each series ascending)."""
+def render(points: Mapping[tuple[str, str], Sequence[Point]]) -> str:
+    """One OpenMetrics text of both families for points by (org, workspace), each ascending."""
     lines: list[str] = []
-    org = label_value(org_id)
     for family, index in FAMILIES:
         lines.append(f"# TYPE {family.name} {family.kind}\n")
-        for workspace in sorted(points):
-            labels = f'{{job="{JOB}",org_id="{org}",workspace_id="{label_value(workspace)}"}}'
-            name = family.sample_name + labels
+        for org_id, workspace in sorted(points):
+            org, ws = label_value(org_id), label_value(workspace)
+            name = f'{family.sample_name}{{job="{JOB}",org_id="{org}",workspace_id="{ws}"}}'
             lines += [
                 f"{name} {point[index]} {point[0] // 1000}.{point[0] % 1000:03d}\n"
-                for point in points[workspace]
+                for point in points[(org_id, workspace)]
             ]
     lines.append("# EOF\n")
     return "".join(lines)

@@ -1,4 +1,5 @@
-"""The backfill of every org: windows newest first, blocks installed, progress committed.
+"""The backfill of every org: UTC days newest first, each day's windows of every org written as
+one input to promtool (the fewest blocks), blocks installed, then progress committed.
 
 Per org the history is [since, start): `start` is where its live polls begin (recorded in the
 ledger now, `now - lag`, when the exporter has not recorded it yet; the configured
@@ -6,7 +7,7 @@ ledger now, `now - lag`, when the exporter has not recorded it yet; the configur
 blocks are in the data dir before the ledger says so, and the ledger's suffix counts move in the
 same commit, so a run stopped at any moment (SIGKILL included) and run again ends with the same
 samples: a window written twice holds identical samples, which Prometheus merges. Reading the
-next window overlaps promtool's work on the previous one.
+next day overlaps promtool's work on the previous one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from exporter.backfill.blocks import BackfillError, BlockWriter
 from exporter.backfill.openmetrics import render
 from exporter.backfill.progress import Progress
 from exporter.backfill.reader import ActivityReader
-from exporter.backfill.values import Counts, Window, first_boundary, series_points, windows
+from exporter.backfill.values import (
+    DAY,
+    Counts,
+    Point,
+    Window,
+    first_boundary,
+    series_points,
+    windows,
+)
+from exporter.ledger.event_time import SECOND
 from exporter.ledger.store import Ledger, LedgerView
 
 log = logging.getLogger(__name__)
@@ -41,12 +51,10 @@ class OrgPlan:
 
 @dataclass(frozen=True)
 class Pending:
-    """A window read and handed to promtool, to be installed and committed in order."""
+    """A day read and handed to promtool, to be installed and committed in order."""
 
     name: str  # of its staging directory (org ids need not be file names)
-    org_id: str
-    window: Window
-    suffix: Counts
+    progress: list[tuple[str, Window, Counts]]  # per org: its window and suffix after it
     futures: list[Future[Path]]
 
 
@@ -72,26 +80,39 @@ class Backfill:
         self._writer = writer
         self._progress = progress
         self._pending: list[Pending] = []
-        self._submitted = 0
+        self._suffixes: dict[str, Counts] = {}
 
     def run(self, plans: Sequence[OrgPlan]) -> None:
-        """Backfill every window of every plan, oldest progress committed last."""
+        """Backfill every day of every plan, newest first, all orgs of a day in one input."""
+        self._suffixes = {org_plan.org_id: dict(org_plan.suffix) for org_plan in plans}
+        days: dict[int, list[tuple[OrgPlan, Window]]] = {}
         for org_plan in plans:
-            suffix = dict(org_plan.suffix)
             for window in org_plan.windows:
-                counts = self._reader.read(org_plan.org_id, window)
-                points, suffix = series_points(counts, suffix, org_plan.start)
-                # One promtool run per window: it writes the window's two-hour blocks, each a
-                # fixed cost (mostly fsync), from an input small enough to re-read per block.
-                texts = {window.low // 1000: render(org_plan.org_id, points)}
-                name = f"window-{self._submitted}"
-                self._submitted += 1
-                futures = self._writer.submit(name, texts)
-                self._pending.append(Pending(name, org_plan.org_id, window, dict(suffix), futures))
-                while len(self._pending) > PIPELINE:
-                    self._complete(self._pending.pop(0))
+                days.setdefault(window.low // SECOND // DAY, []).append((org_plan, window))
+        for day in sorted(days, reverse=True):
+            points, progress = self._read_day(days[day])
+            name = f"day-{day}"
+            futures = self._writer.submit(name, {day * DAY * 1000: render(points)})
+            self._pending.append(Pending(name, progress, futures))
+            while len(self._pending) > PIPELINE:
+                self._complete(self._pending.pop(0))
         while self._pending:
             self._complete(self._pending.pop(0))
+
+    def _read_day(
+        self, windows: Sequence[tuple[OrgPlan, Window]]
+    ) -> tuple[dict[tuple[str, str], list[Point]], list[tuple[str, Window, Counts]]]:
+        """Every org's points of one day, and each org's suffix after it."""
+        points: dict[tuple[str, str], list[Point]] = {}
+        progress = []
+        for org_plan, window in windows:
+            org_id = org_plan.org_id
+            counts = self._reader.read(org_id, window)
+            org_points, suffix = series_points(counts, self._suffixes[org_id], org_plan.start)
+            self._suffixes[org_id] = suffix
+            points.update({(org_id, ws): series for ws, series in org_points.items()})
+            progress.append((org_id, window, dict(suffix)))
+        return points, progress
 
     def _complete(self, pending: Pending) -> None:
         try:
@@ -99,5 +120,6 @@ class Backfill:
         except OSError as error:
             where = self._writer.data_dir
             raise BackfillError(f"cannot move blocks into {where}: {error}") from None
-        self._ledger.record_history(pending.org_id, pending.window.low, pending.suffix)
-        self._progress.add_day()
+        for org_id, window, suffix in pending.progress:
+            self._ledger.record_history(org_id, window.low, suffix)
+            self._progress.add_day()

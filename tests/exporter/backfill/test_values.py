@@ -113,7 +113,7 @@ def test_an_execution_outside_the_window_is_refused() -> None:
 
 def test_openmetrics_text_with_escaped_labels() -> None:
     points = {'w"1': [(T0 * 1000, -2, -1)]}
-    text = render('org\\"x', points)
+    text = render({('org\\"x', ws): series for ws, series in points.items()})
     labels = '{job="mechamental-backfill",org_id="org\\\\\\"x",workspace_id="w\\"1"}'
     assert text.splitlines() == [
         "# TYPE mechamental_executions_by_time counter",
@@ -123,4 +123,4 @@ def test_openmetrics_text_with_escaped_labels() -> None:
         "# EOF",
     ]
     later = {"w": [(T0 * 1000, -2, -1), ((T0 + 7200) * 1000 + 5, 0, 0)]}
-    assert render("o", later).count(f" 0 {T0 + 7200}.005\n") == 2
+    assert render({("o", "w"): later["w"]}).count(f" 0 {T0 + 7200}.005\n") == 2
