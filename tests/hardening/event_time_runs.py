@@ -1,13 +1,16 @@
-"""The three runs of the event-time suite, all streaming across the same real quarter hour.
+"""The three runs of the event-time suite, all streaming across the same real boundary.
 
-- *boundary*: executions clustered within 5 s of the boundary, a real exporter with the `FAST`
-  settings (lateness 0, exposure hold 3 s) and Prometheus scraping it every second;
+- *boundary*: a stream from LEAD s before to TRAIL s after the boundary, with executions
+  clustered within 5 s of it, under a real exporter with the `FAST` settings (lateness 0,
+  exposure hold 3 s) and Prometheus scraping it every second;
 - *chaos*: the same, while the exporter is SIGKILLed and restarted at once six times and
   Prometheus is restarted twice, once after an outage of more than 60 s over the boundary;
 - *late*: a stream with records written up to 30 s late under an exporter whose lateness is
   10 s, then records inserted 2 s and 25 s late just after the boundary.
 
-Each runner appends the stop of every process it starts to `cleanup` before starting it.
+Each run is prepared first (`prepare_*`: its processes started, their stops appended to
+`cleanup` before each starts) and returns the stream to run once the suite has picked the
+boundary, so that slow starts cost no margin of their own.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.hardening.chaos_stack import ChaosStack
 from tests.hardening.event_time_buckets import Truth
 from tests.hardening.event_time_stack import (
     ConfiguredStack,
@@ -32,20 +34,22 @@ from tests.support.sandbox import SandboxServer
 Cleanup = list[Callable[[], object]]
 RATE = 10.0  # executions per second over all workspaces
 FAILURE_RATIO = 0.2
-CLUSTER = 0.8  # of the executions are held back to within 5 s of the next boundary
-LEAD, TRAIL = 60.0, 60.0  # the clustered stream runs from LEAD s before to TRAIL s after
+LEAD, TRAIL = 40.0, 42.0  # the streams run from LEAD s before to TRAIL s after the boundary
+# Executions written on time at these offsets, CLUSTERED (total, failed) per workspace each.
+CLUSTER = tuple(offset - 4.5 for offset in range(10))
+CLUSTERED = (2, 1)
 # (seconds from the boundary, action): six exporter kills, a quick Prometheus restart, and a
-# Prometheus outage from 28 s before to 40 s after the boundary.
+# Prometheus outage from 28 s before to 34 s after the boundary.
 CHAOS = (
-    (-50.0, "kill exporter"),
-    (-42.0, "restart prometheus"),
-    (-35.0, "kill exporter"),
+    (-38.0, "kill exporter"),
+    (-35.0, "restart prometheus"),
     (-28.0, "stop prometheus"),
-    (-12.0, "kill exporter"),
+    (-20.0, "kill exporter"),
+    (-8.0, "kill exporter"),
     (8.0, "kill exporter"),
-    (40.0, "start prometheus"),
-    (48.0, "kill exporter"),
-    (55.0, "kill exporter"),
+    (20.0, "kill exporter"),
+    (34.0, "start prometheus"),
+    (38.0, "kill exporter"),
 )
 LATENESS = 10.0
 LATE_SETTINGS = {
@@ -53,7 +57,7 @@ LATE_SETTINGS = {
     "activity_late_horizon": 120,
     "activity_sweep_interval": 1,
 }
-LATE_STREAM_END = -20.0  # the late stream stops here: all its records are written by then
+LATE_STREAM_END = -18.0  # the late stream stops here: all its records are written by then
 # (seconds from the boundary, late_seconds): 2 executions (1 failed) per workspace each.
 LATE_INSERTS = ((1.0, 2.0), (15.0, 25.0))
 INSERTED = (2, 1)
@@ -68,41 +72,50 @@ class StreamedRun:
     timeline: Timeline
     stopped: float
     events: list[tuple[float, str]] = field(default_factory=list)  # (unix time, what)
-    chaos: ChaosStack | None = None
+    chaos: ConfiguredStack | None = None
 
 
-def _chaos_stack(workdir: Path, seed: int, cleanup: Cleanup) -> ChaosStack:
-    """A sandbox, exporter and Prometheus of the chaos helpers (no façade process)."""
+Stream = Callable[[Timeline], StreamedRun]
+
+
+def _stack(workdir: Path, seed: int, cleanup: Cleanup, **settings: float) -> ConfiguredStack:
+    """A sandbox, its exporter and Prometheus, started."""
     sandbox = new_sandbox(workdir, seed)
     cleanup.append(sandbox.stop)
-    stack = ChaosStack(workdir, sandbox)
+    stack = ConfiguredStack(workdir, sandbox, **settings)
     cleanup.append(stack.stop)
-    stack.restart("exporter")
-    stack.restart("prometheus")
-    return stack
+    return stack.start()
 
 
-def _clustered_stream(stack: ChaosStack, timeline: Timeline, steps: tuple = ()) -> StreamedRun:
-    """Stream from LEAD before to TRAIL after the boundary, taking `steps` on the way."""
+def _clustered_stream(
+    stack: ConfiguredStack, timeline: Timeline, steps: tuple[tuple[float, str], ...] = ()
+) -> StreamedRun:
+    """Stream from LEAD before to TRAIL after the boundary, clustering executions around it
+    and taking `steps` on the way."""
     sandbox = stack.sandbox
+    workspaces = sorted(Truth.read(sandbox, None).org_of)
+    plan = sorted([*steps, *((offset, "cluster") for offset in CLUSTER)])
     timeline.wait(-LEAD)
-    sandbox.set_stream(
-        running=True, rate=RATE, failure_ratio=FAILURE_RATIO, boundary_cluster=CLUSTER
-    )
+    sandbox.set_stream(running=True, rate=RATE, failure_ratio=FAILURE_RATIO, boundary_cluster=0)
     run = StreamedRun(sandbox, stack.prometheus, timeline, 0.0, [(time.time(), "stream")])
     try:
-        for offset, action in steps:
+        for offset, action in plan:
             timeline.wait(offset)
+            if action == "cluster":
+                for workspace_id in workspaces:
+                    insert_executions(sandbox, workspace_id, *CLUSTERED, late_seconds=0)
+                continue
             _chaos_step(stack, action)
             run.events.append((time.time(), action))
         timeline.wait(TRAIL)
     finally:
         sandbox.set_stream(running=False)
     run.stopped = time.time()
+    settle(stack.prometheus, sandbox.org_ids(), run.stopped + 1)
     return run
 
 
-def _chaos_step(stack: ChaosStack, action: str) -> None:
+def _chaos_step(stack: ConfiguredStack, action: str) -> None:
     if action == "kill exporter":
         stack.kill("exporter")
         stack.restart("exporter", wait=False)  # at once, on the same ledger and port
@@ -115,36 +128,39 @@ def _chaos_step(stack: ChaosStack, action: str) -> None:
         stack.restart("prometheus")
 
 
-def run_boundary(workdir: Path, timeline: Timeline, cleanup: Cleanup) -> StreamedRun:
+def prepare_boundary(workdir: Path, cleanup: Cleanup) -> Stream:
     """Clustered executions across the boundary, nothing killed."""
-    stack = _chaos_stack(workdir, 11, cleanup)
-    run = _clustered_stream(stack, timeline)
-    settle(stack.prometheus, stack.sandbox.org_ids(), run.stopped + 1)
-    return run
+    stack = _stack(workdir, 11, cleanup)
+    return lambda timeline: _clustered_stream(stack, timeline)
 
 
-def run_chaos(workdir: Path, timeline: Timeline, cleanup: Cleanup) -> StreamedRun:
+def prepare_chaos(workdir: Path, cleanup: Cleanup) -> Stream:
     """Clustered executions across the boundary while exporter and Prometheus are killed."""
-    stack = _chaos_stack(workdir, 17, cleanup)
-    run = _clustered_stream(stack, timeline, CHAOS)
-    run.chaos = stack
-    settle(stack.prometheus, stack.sandbox.org_ids(), run.stopped + 1)
-    return run
+    stack = _stack(workdir, 17, cleanup)
+
+    def stream(timeline: Timeline) -> StreamedRun:
+        run = _clustered_stream(stack, timeline, CHAOS)
+        run.chaos = stack
+        return run
+
+    return stream
 
 
-def run_late(workdir: Path, timeline: Timeline, cleanup: Cleanup) -> StreamedRun:
+def prepare_late(workdir: Path, cleanup: Cleanup) -> Stream:
     """Late records: a stream written up to 30 s late, then inserts 2 s and 25 s late."""
-    sandbox = new_sandbox(workdir, 23)
-    cleanup.append(sandbox.stop)
-    stack = ConfiguredStack(workdir, sandbox, **LATE_SETTINGS)
-    cleanup.append(stack.stop)
-    stack.start()
+    stack = _stack(workdir, 23, cleanup, **LATE_SETTINGS)
+    return lambda timeline: _late_stream(stack, timeline)
+
+
+def _late_stream(stack: ConfiguredStack, timeline: Timeline) -> StreamedRun:
+    sandbox = stack.sandbox
     workspaces = sorted(Truth.read(sandbox, None).org_of)
     timeline.wait(-LEAD)
     sandbox.set_stream(
         running=True,
         rate=RATE,
         failure_ratio=FAILURE_RATIO,
+        boundary_cluster=0,
         late_ratio=0.5,
         lateness_seconds=3 * LATENESS,
     )

@@ -1,9 +1,12 @@
 """The stacks of the event-time suite and the wall clock they run on.
 
-Every run streams across one real quarter-hour boundary (`Timeline.boundary`): the suite picks
-the next one far enough ahead to start its processes, and each run places its actions at offsets
-from it. `settle` waits, in Prometheus, until the exporter has settled past a moment and the
-by-time counters carry samples from after it.
+The exporters guarantee a sample at every `GRID` boundary (`exposure_boundary`), so a stream
+straddles a real one within a minute instead of a quarter hour; every quarter hour, hour and
+local midnight is a boundary of that grid too, so the same code makes those exact. Every run
+streams across one such boundary (`Timeline.boundary`): the suite picks the next one far enough
+ahead once its stacks run, and each run places its actions at offsets from it. `settle` waits,
+in Prometheus, until the exporter has settled past a moment and the by-time counters carry
+samples from after it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 import requests
 
-from stack.supervisor import free_port
+from stack.supervisor import ManagedProcess, free_port
 from tests.exporter.conftest import ExporterProcess, launch_exporter
 from tests.hardening.chaos_exporter import wait_until
 from tests.support.prometheus import PrometheusServer, scrape_config
@@ -24,23 +27,25 @@ from tests.support.sandbox import SandboxServer
 from vocabulary import catalogue as cat
 
 QUARTER_HOUR = 900
+GRID = 60  # seconds: the exporters' `exposure_boundary`, a divisor of the quarter hour
+PARTS = ("exporter", "prometheus")
 
 
-def next_quarter_hour(after: float) -> int:
-    """The first quarter-hour boundary (unix seconds) at or after `after`."""
-    return math.ceil(after / QUARTER_HOUR) * QUARTER_HOUR
+def next_boundary(after: float) -> int:
+    """The first boundary of the grid (unix seconds) at or after `after`."""
+    return math.ceil(after / GRID) * GRID
 
 
 @dataclass(frozen=True)
 class Timeline:
-    """Moments given as seconds before (negative) or after a real quarter-hour boundary."""
+    """Moments given as seconds before (negative) or after a real boundary of the grid."""
 
     boundary: int
 
     @classmethod
     def ahead(cls, lead: float) -> Timeline:
         """The first boundary at least `lead` seconds from now."""
-        return cls(next_quarter_hour(time.time() + lead))
+        return cls(next_boundary(time.time() + lead))
 
     def at(self, offset: float) -> float:
         """The unix time `offset` seconds from the boundary."""
@@ -72,28 +77,53 @@ def insert_executions(
 
 
 class ConfiguredStack:
-    """A sandbox read by one exporter with its own settings, scraped every second."""
+    """A sandbox read by one exporter with its own settings (on the suite's grid), scraped
+    every second by Prometheus; either process can be SIGKILLed and started again on the same
+    port and state on disk (ledger, TSDB), as a supervisor would."""
 
     def __init__(self, workdir: Path, sandbox: SandboxServer, **settings: Any) -> None:
         self.workdir = workdir
         self.sandbox = sandbox
-        self.settings = settings
+        self.settings = {"exposure_boundary": GRID, **settings}
         self.exporter_port = free_port()
         self.exporter: ExporterProcess | None = None
         self.prometheus = PrometheusServer(
             workdir / "prometheus",
             scrape_configs=[scrape_config("exporter", [f"127.0.0.1:{self.exporter_port}"], "1s")],
         )
+        # (process id, exit status) of every process killed, by part.
+        self.killed: dict[str, list[tuple[int, int | None]]] = {part: [] for part in PARTS}
 
     def start(self) -> ConfiguredStack:
         """Start the exporter and Prometheus."""
+        for part in PARTS:
+            self.restart(part)
+        return self
+
+    def restart(self, part: str, *, wait: bool = True) -> None:
+        """Start `part` (not running) and, with `wait`, wait until it answers."""
+        if part == "prometheus":
+            self.prometheus.start()
+            return
         directory = self.workdir / "exporter"
         directory.mkdir(parents=True, exist_ok=True)
         self.exporter = launch_exporter(
-            self.sandbox, directory, port=self.exporter_port, **self.settings
+            self.sandbox, directory, port=self.exporter_port, wait=wait, **self.settings
         )
-        self.prometheus.start()
-        return self
+
+    def process(self, part: str) -> ManagedProcess:
+        """The process of one part."""
+        if part == "prometheus":
+            return self.prometheus.process
+        assert self.exporter is not None
+        return self.exporter.process
+
+    def kill(self, part: str) -> None:
+        """SIGKILL the part's process group, and note which process ended, and how."""
+        process = self.process(part)
+        assert process.alive, f"{part} died on its own: {process.log_hint}"
+        process.kill()
+        self.killed[part].append((process.pid, process.returncode))
 
     def stop(self) -> None:
         """Stop Prometheus and the exporter."""

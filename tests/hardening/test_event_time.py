@@ -1,11 +1,12 @@
-"""Executions on the platform's clock, end to end: a sandbox streaming across a real
-quarter-hour boundary, a real exporter, a real Prometheus and the façade.
+"""Executions on the platform's clock, end to end: a sandbox streaming across a real boundary
+of the exporters' one-minute grid (`exposure_boundary`), a real exporter, a real Prometheus and
+the façade.
 
-Three runs share one boundary (the next quarter hour far enough ahead to start their processes;
-the suite waits for it): clustered executions with nothing killed, the same under exporter
-SIGKILLs and Prometheus restarts, and records written late. Afterwards every hourly bucket and
-every daily bucket in four zones equals the sandbox's truth by execution time, failed counts
-included (read from Prometheus at the bucket boundaries), and the boundary's own sample is exact.
+Three runs share one boundary (once their stacks run, the next one far enough ahead; the suite
+waits for it): clustered executions with nothing killed, the same under exporter SIGKILLs and
+Prometheus restarts, and records written late. Afterwards every hourly bucket and every daily
+bucket in four zones equals the sandbox's truth by execution time, failed counts included (read
+from Prometheus at the bucket boundaries), and the boundary's own sample is exact.
 """
 
 from __future__ import annotations
@@ -33,44 +34,58 @@ from tests.hardening.event_time_runs import (
     LATENESS,
     LEAD,
     Cleanup,
+    Stream,
     StreamedRun,
-    run_boundary,
-    run_chaos,
-    run_late,
+    prepare_boundary,
+    prepare_chaos,
+    prepare_late,
 )
 from tests.hardening.event_time_stack import Timeline
 from tests.sandbox.recompute_executions import execution_rows
 from vocabulary import catalogue as cat
 
-SETUP = 45.0  # seconds to start three stacks before the streams begin
-RUNNERS: dict[str, Callable[[Path, Timeline, Cleanup], StreamedRun]] = {
-    "boundary": run_boundary,
-    "chaos": run_chaos,
-    "late": run_late,
+PREPARE: dict[str, Callable[[Path, Cleanup], Stream]] = {
+    "boundary": prepare_boundary,
+    "chaos": prepare_chaos,
+    "late": prepare_late,
 }
+SCHEDULE = 2.0  # seconds for the streams to start waiting once the boundary is picked
 Runs = dict[str, Future[StreamedRun]]
-# The runs wait for a real quarter hour: up to 15 minutes, then about 3 minutes of work.
-pytestmark = pytest.mark.timeout(1500)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     """The three runs, side by side across the same boundary; their processes serve on."""
-    timeline = Timeline.ahead(LEAD + SETUP)
-    print(f"\nstreaming across {time.strftime('%H:%M:%S', time.gmtime(timeline.boundary))} UTC")
     cleanup: Cleanup = []
     try:
-        with ThreadPoolExecutor(len(RUNNERS)) as pool:
-            futures = {
-                name: pool.submit(runner, tmp_path_factory.mktemp(name), timeline, cleanup)
-                for name, runner in RUNNERS.items()
+        with ThreadPoolExecutor(len(PREPARE)) as pool:
+            prepared = {
+                name: pool.submit(prepare, tmp_path_factory.mktemp(name), cleanup)
+                for name, prepare in PREPARE.items()
             }
+            wait(prepared.values())
+            timeline = Timeline.ahead(LEAD + SCHEDULE)
+            at = time.strftime("%H:%M:%S", time.gmtime(timeline.boundary))
+            print(f"\nstreaming across {at} UTC")
+            futures = {name: _streamed(pool, stream, timeline) for name, stream in prepared.items()}
             wait(futures.values())
         yield futures
     finally:
         for stop in reversed(cleanup):
             with suppress(Exception):
                 stop()
+
+
+def _streamed(
+    pool: ThreadPoolExecutor, prepared: Future[Stream], timeline: Timeline
+) -> Future[StreamedRun]:
+    """The run of a prepared stream, or its preparation's failure."""
+    error = prepared.exception()
+    if error is None:
+        return pool.submit(prepared.result(), timeline)
+    failed: Future[StreamedRun] = Future()
+    failed.set_exception(error)
+    return failed
 
 
 def before(run: StreamedRun, at: float) -> dict[str, tuple[int, int]]:
