@@ -17,9 +17,9 @@ Tables (in the ledger's transaction, see `exporter.ledger.store`):
     history_progress org → µs: the oldest time the backfill has written (see `ledger.history`)
 
 `settled` is the time up to which the org's activity is complete (the poll's end minus the
-lateness); `exposed` is the next boundary the exporter still has to show to a scrape (the first
-15-minute boundary at or after the org's first execution or settled point, to begin with);
-slots before both are folded into the base, so the table holds about the last half hour.
+lateness); `exposed` is the next boundary the exporter still has to show to a scrape (to begin
+with, the second of the org's first execution or settled point); slots before both are folded
+into the base, so the table holds about the last half hour.
 """
 
 from __future__ import annotations
@@ -205,14 +205,15 @@ def record(
             "total = total + excluded.total, failed = failed + excluded.failed",
             (org_id, ws, slot, failed + slots[(ws, slot, False)], failed),
         )
-    # An org's first boundary to show is the first one at or after its first execution (or its
-    # first settled point): a first poll that reads hours at once still shows their boundaries.
+    # An org's first time to show is its first execution (or first settled point), whole
+    # seconds; the boundaries after it follow on the exporter's grid, so a first poll that reads
+    # hours at once still shows all of their boundaries.
     first = min([settled, *(execution.micros for execution in counted)])
     connection.execute(
         "INSERT INTO event_marks (org_id, settled, exposed, late) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (org_id) DO UPDATE SET settled = max(settled, excluded.settled), "
         "late = late + excluded.late",
-        (org_id, settled, ceil_to(ceil_to(first, SECOND) // SECOND, BOUNDARY), late),
+        (org_id, settled, ceil_to(first, SECOND) // SECOND, late),
     )
     return late
 

@@ -87,7 +87,7 @@ class EventTimeCollector(Collector):
         first = self._first_shown.setdefault((org_id, shown_at), now)
         if now - first >= self._hold:
             try:
-                self._mark_exposed(org_id, shown_at + self._step)
+                self._mark_exposed(org_id, shown_at - shown_at % self._step + self._step)
             except LedgerError as error:
                 log.warning(
                     "cannot record boundary %d of org %s as shown: %s", shown_at, org_id, error

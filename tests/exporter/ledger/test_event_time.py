@@ -70,9 +70,12 @@ def test_the_settled_point_never_goes_back(tmp_path: Path):
 
 def test_the_exposure_waits_at_each_boundary_until_it_was_shown(tmp_path: Path):
     ledger = Ledger(tmp_path / "ledger.sqlite3")
-    settled = (T0 + 100) * SECOND
-    ledger.commit("org-a", [], settled, 0, settled=settled)
-    assert events(ledger).exposure_time() == T0 + 100  # the fresh edge
+    ledger.commit(
+        "org-a", [execution("a", T0)], (T0 + 100) * SECOND, 0, settled=(T0 + 100) * SECOND
+    )
+    assert events(ledger).exposure_time() == T0  # the first execution's second comes first
+    ledger.mark_exposed("org-a", T0 + BOUNDARY)
+    assert events(ledger).exposure_time() == T0 + 100  # then the fresh edge
     later = (T0 + BOUNDARY + 200) * SECOND
     ledger.commit("org-a", [], later, 0, settled=later)
     assert events(ledger).exposure_time() == T0 + BOUNDARY
@@ -163,7 +166,6 @@ def test_a_first_poll_reading_hours_at_once_still_shows_their_boundaries(tmp_pat
     records = [execution("a", T0 - 3 * BOUNDARY - 10), execution("b", T0 - 5)]
     ledger.commit("org-a", records, T0 * SECOND, 0, settled=T0 * SECOND)
     state = events(ledger)
-    assert state.exposed == T0 - 3 * BOUNDARY
-    assert state.exposure_time() == T0 - 3 * BOUNDARY
+    assert state.exposed == state.exposure_time() == T0 - 3 * BOUNDARY - 10
     assert state.workspaces["ws-1"].value_at(T0 - 2 * BOUNDARY) == (1, 0)
     ledger.close()

@@ -35,11 +35,9 @@ def shown_time(collector: EventTimeCollector) -> int:
 
 def test_only_served_scrapes_move_the_exposure_past_a_boundary(tmp_path: Path):
     ledger = Ledger(tmp_path / "ledger.sqlite3")
-    settled = (T0 - 60) * SECOND
-    record = ExecutionRecord("r1", (T0 - 120) * SECOND, "ws-1", False)
-    ledger.commit("org-a", [record], settled, 0, settled=settled)
+    record = ExecutionRecord("r1", T0 * SECOND, "ws-1", False)  # its second is shown first
     later = (T0 + 300) * SECOND
-    ledger.commit("org-a", [], later, 0, settled=later)  # the boundary T0 is now settled
+    ledger.commit("org-a", [record], later, 0, settled=later)
     clock = Clock()
     collector = EventTimeCollector(
         InventorySnapshot, lambda: ledger.view, ledger.mark_exposed, hold=30, clock=clock
