@@ -265,3 +265,12 @@ def fixed_sources() -> MetricSources:
         org_ids=("org-a", "org-b"),
         clock=lambda: 1_735_689_610.0,
     )
+
+
+def kill_and_note(
+    process: ManagedProcess, part: str, killed: dict[str, list[tuple[int, int | None]]]
+) -> None:
+    """SIGKILL a running part's process group and note which process ended, and how."""
+    assert process.alive, f"{part} died on its own: {process.log_hint}"
+    process.kill()
+    killed[part].append((process.pid, process.returncode))

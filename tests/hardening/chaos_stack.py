@@ -15,7 +15,7 @@ from pathlib import Path
 
 from facade.tokens import mint_token, permissions_for
 from stack.supervisor import ManagedProcess, free_port, python_command, wait_http
-from tests.exporter.conftest import ExporterProcess, launch_exporter
+from tests.exporter.conftest import ExporterProcess, kill_and_note, launch_exporter
 from tests.support.prometheus import PrometheusServer, scrape_config
 from tests.support.sandbox import SandboxServer
 
@@ -116,10 +116,7 @@ class ChaosStack:
 
     def kill(self, part: str) -> None:
         """SIGKILL the part's process group, and note which process ended, and how."""
-        process = self.process(part)
-        assert process.alive, f"{part} died on its own: {process.log_hint}"
-        process.kill()
-        self.killed[part].append((process.pid, process.returncode))
+        kill_and_note(self.process(part), part, self.killed)
 
     def stop(self) -> None:
         """Stop every part that runs."""

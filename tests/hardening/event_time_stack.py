@@ -20,7 +20,7 @@ from typing import Any
 import requests
 
 from stack.supervisor import ManagedProcess, free_port
-from tests.exporter.conftest import ExporterProcess, launch_exporter
+from tests.exporter.conftest import ExporterProcess, kill_and_note, launch_exporter
 from tests.hardening.chaos_exporter import wait_until
 from tests.support.prometheus import PrometheusServer, scrape_config
 from tests.support.sandbox import SandboxServer
@@ -120,10 +120,7 @@ class ConfiguredStack:
 
     def kill(self, part: str) -> None:
         """SIGKILL the part's process group, and note which process ended, and how."""
-        process = self.process(part)
-        assert process.alive, f"{part} died on its own: {process.log_hint}"
-        process.kill()
-        self.killed[part].append((process.pid, process.returncode))
+        kill_and_note(self.process(part), part, self.killed)
 
     def stop(self) -> None:
         """Stop Prometheus and the exporter."""
