@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from prometheus_client.core import Metric
-from prometheus_client.registry import Collector
 
 from exporter.inventory.snapshot import InventorySnapshot
 from exporter.ledger.event_time import BOUNDARY, SECOND, OrgEvents, WorkspaceEvents
 from exporter.ledger.store import LedgerError, LedgerView
+from exporter.metrics.collectors import StateCollector
 from exporter.metrics.families import new_family
 from vocabulary import catalogue as cat
 
@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 NO_EXECUTIONS = WorkspaceEvents()
 
 
-class EventTimeCollector(Collector):
-    """Counters by execution time, with explicit timestamps, and their progress::
+class EventTimeCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
+    """Counters by execution time, with explicit timestamps, and their progress (a function of
+    the snapshot and the ledger's view, so the exposition caches it per commit)::
 
     mechamental_executions_by_time_total{org_id="org-a",workspace_id="ws-1"} 1234.0 1764000900000
     mechamental_executions_failed_by_time_total{org_id="org-a",workspace_id="ws-1"} 56.0 1764000900000
@@ -56,9 +57,13 @@ class EventTimeCollector(Collector):
         self._clock = clock
         self._first_shown: dict[tuple[str, int], float] = {}
 
-    def collect(self) -> Iterator[Metric]:
+    def state(self) -> tuple[InventorySnapshot, LedgerView]:
+        """The current snapshot (its workspaces get counters) and committed ledger view."""
+        return self._snapshot(), self._ledger()
+
+    def families(self, state: tuple[InventorySnapshot, LedgerView]) -> list[Metric]:
         """The families of the orgs the ledger has settled activity for."""
-        snapshot, view = self._snapshot(), self._ledger()
+        snapshot, view = state
         total = new_family(cat.EXECUTIONS_BY_TIME)
         failed = new_family(cat.EXECUTIONS_FAILED_BY_TIME)
         complete, late = new_family(cat.EXECUTIONS_COMPLETE), new_family(cat.LATE_EXECUTIONS)
@@ -72,7 +77,7 @@ class EventTimeCollector(Collector):
                 failed.add_metric([org_id, workspace_id], value[1], timestamp=timestamp)
             complete.add_metric([org_id], events.settled / SECOND)
             late.add_metric([org_id], events.late)
-        yield from (total, failed, complete, late)
+        return [total, failed, complete, late]
 
     def scraped(self) -> None:
         """A scrape was served: each boundary on show for `hold` is recorded as shown."""
