@@ -1,4 +1,4 @@
-"""Fixtures of the backfill tests: a sandbox with three days of history, backfill runs, truth."""
+"""Fixtures of the backfill tests: a sandbox with 90 days of history, backfill runs, truth."""
 
 from __future__ import annotations
 
@@ -22,18 +22,22 @@ STEP = 900
 HOUR = 3600
 # The history ends at an odd time before now, so its newest window is a partial day.
 HISTORY_END = datetime.fromtimestamp(time.time() // HOUR * HOUR - 2 * HOUR + 17 * 60, UTC)
-SINCE = HISTORY_END - timedelta(days=3, hours=1)  # before the first record: values start at -total
+DAYS = 90
+SINCE = HISTORY_END - timedelta(
+    days=DAYS, hours=1
+)  # before the first record: values start at -total
 
 
 @pytest.fixture(scope="package")
 def history_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    """Two orgs of four workspaces with three days of history and nothing since."""
+    """Two orgs of four workspaces with 90 days of history (sparse, with the boundary bursts)
+    and nothing since."""
     server = SandboxServer(
         tmp_path_factory.mktemp("backfill-sandbox"),
         orgs=2,
         workspaces=4,
-        history_days=3,
-        extra_args=("--history-rate=240", f"--history-end={HISTORY_END.isoformat()}"),
+        history_days=DAYS,
+        extra_args=("--history-rate=8", f"--history-end={HISTORY_END.isoformat()}"),
     )
     with server:
         yield server
