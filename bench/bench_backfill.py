@@ -78,7 +78,7 @@ def run_backfill(
     sandbox: SandboxServer, orgs: list[str], since: datetime, workdir: Path
 ) -> tuple[float, int, str]:
     """Seconds, the child's peak RSS (KiB) and its summary line."""
-    (workdir / "data").mkdir()
+    (workdir / "data").mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXPORTER_")}
     env["EXPORTER_PLATFORM_TOKEN"] = sandbox.token
     command = python_command(
@@ -113,10 +113,11 @@ def main() -> None:
             extra_args=(f"--history-rate={args.rate}", f"--history-end={end.isoformat()}"),
         )
         with sandbox.start(timeout=600):
-            print(f"sandbox seeded in {time.perf_counter() - seeded:.1f} s")
+            print(f"sandbox seeded in {time.perf_counter() - seeded:.1f} s", flush=True)
             orgs = sandbox.org_ids()
             spans = day_windows(since, datetime.now(UTC))
             records, bare_s, per_window = bare_paging(sandbox, orgs, spans)
+            print(f"bare paging loop: {records:,} records in {bare_s:.1f} s", flush=True)
             minimum = sum(math.ceil(count / 200) or 1 for count in per_window.values())
             sandbox.reset_requests()
             seconds, rss_kib, line = run_backfill(sandbox, orgs, since, Path(tmp) / "backfill")
