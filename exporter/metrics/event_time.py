@@ -1,7 +1,7 @@
 """Executions on the platform's clock: counters whose samples carry their own timestamps.
 
 Each scrape shows, per org, one time t (see `OrgEvents.exposure_time`): the next 15-minute
-boundary not yet shown, or else the fresh edge (the last whole settled minute). Every sample
+boundary not yet shown, or else the fresh edge (the last whole settled second). Every sample
 then says how many executions happened before t, which is final once t is settled, so the
 store may keep it as it is. A boundary stays on show until scrapes have seen it for `hold`
 seconds (long enough for every replica of an HA pair to scrape it); only then does the ledger
