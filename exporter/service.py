@@ -152,14 +152,17 @@ class ExporterService:
         run_recorded("activity", self.activity.sweep, self.status, self.clock)
 
     def start(self) -> None:
-        """Start serving and schedule both collections, each running once right away."""
+        """Start serving and schedule both collections, each running once right away, and the
+        late sweep, first after one interval (the first poll reads the overlap already)."""
         now = datetime.now(UTC)
         for job, interval in (
             (self.run_inventory, self.config.inventory_interval),
             (self.run_activity, self.config.activity_interval),
-            (self.run_sweep, self.config.activity_sweep_interval),
         ):
             self.scheduler.add_job(job, "interval", seconds=interval, next_run_time=now)
+        self.scheduler.add_job(
+            self.run_sweep, "interval", seconds=self.config.activity_sweep_interval
+        )
         self.scheduler.start()
         self._server_thread.start()
         log.info(
