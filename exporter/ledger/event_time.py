@@ -116,10 +116,7 @@ class OrgEvents:
 
 
 def read_events(connection: sqlite3.Connection) -> dict[str, OrgEvents]:
-    """Every org's event-time state as committed (none in a ledger not yet upgraded)."""
-    names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    if not names >= TABLES:
-        return {}
+    """Every org's event-time state as committed."""
     bases: dict[tuple[str, str], tuple[int, int]] = {}
     for org, ws, total, failed in connection.execute("SELECT * FROM event_base"):
         bases[(org, ws)] = (int(total), int(failed))
@@ -158,17 +155,11 @@ def _workspace(
 
 def read_starts(connection: sqlite3.Connection) -> dict[str, int]:
     """Where each org's live polls began (µs)."""
-    if "activity_start" not in {
-        row[0] for row in connection.execute("SELECT name FROM sqlite_master")
-    }:
-        return {}
     return {org: int(micros) for org, micros in connection.execute("SELECT * FROM activity_start")}
 
 
 def read_history(connection: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, int]]:
     """Executions before each org's activity start, as far as a backfill has counted them."""
-    if "history" not in {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}:
-        return {}
     rows = connection.execute("SELECT org_id, workspace_id, total, failed FROM history")
     return {(org, ws): (int(total), int(failed)) for org, ws, total, failed in rows}
 

@@ -16,9 +16,6 @@ Counts = Mapping[str, tuple[int, int]]
 
 def read_progress(connection: sqlite3.Connection) -> dict[str, int]:
     """Per org, the oldest time (µs) the backfill has written."""
-    names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    if "history_progress" not in names:
-        return {}
     rows = connection.execute("SELECT org_id, through FROM history_progress")
     return {org: int(through) for org, through in rows}
 

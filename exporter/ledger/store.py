@@ -28,6 +28,7 @@ from typing import TypeVar
 from exporter.ledger import event_time, history
 from exporter.ledger.event_time import OrgEvents
 from exporter.ledger.file import (
+    SCHEMA_VERSION,
     LedgerCorrupt,
     LedgerError,
     LedgerUnavailable,
@@ -76,15 +77,21 @@ class CommitResult:
     late: int = 0
 
 
-def _read_view(connection: sqlite3.Connection, version: int) -> LedgerView:
-    """Everything committed, as the database holds it (whoever committed it)."""
+def _read_view(connection: sqlite3.Connection, version: int, events: bool = True) -> LedgerView:
+    """Everything committed, as the database holds it (whoever committed it); `events` False
+    for a version-1 ledger read without writing, which has no event-time tables yet."""
     rows = connection.execute("SELECT org_id, workspace_id, total, failed FROM executions")
     counts = {(org, ws): (int(total), int(failed)) for org, ws, total, failed in rows}
     marks = connection.execute("SELECT org_id, micros FROM high_water")
-    return LedgerView(
+    base = (
         MappingProxyType(counts),
         MappingProxyType({org: int(micros) for org, micros in marks}),
         version,
+    )
+    if not events:
+        return LedgerView(*base)
+    return LedgerView(
+        *base,
         MappingProxyType(event_time.read_events(connection)),
         MappingProxyType(event_time.read_starts(connection)),
         MappingProxyType(event_time.read_history(connection)),
@@ -98,7 +105,8 @@ def _read_only_view(path: Path) -> LedgerView:
     if connection is None:
         return LedgerView()
     try:
-        return _read_view(connection, version=1)
+        schema = connection.execute("PRAGMA user_version").fetchone()[0]
+        return _read_view(connection, version=1, events=schema == SCHEMA_VERSION)
     except sqlite3.Error as error:
         raise failure(path, "read", error) from None
     finally:
