@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -60,17 +59,14 @@ class BlockWriter:
                 f"Prometheus data dir {self.data_dir} cannot be written: {error}"
             ) from None
 
-    def submit(self, name: str, texts: Mapping[int, str]) -> list[Future[Path]]:
-        """Start promtool on each text (by block start, ms) of the window `name`."""
+    def submit(self, name: str, text: str) -> Future[Path]:
+        """Start promtool on the OpenMetrics `text` of the input `name`."""
         directory = self.staging / name
         shutil.rmtree(directory, ignore_errors=True)
-        futures = []
-        for block, text in sorted(texts.items()):
-            source = directory / f"{block}.om"
-            source.parent.mkdir(parents=True, exist_ok=True)
-            source.write_text(text, encoding="utf-8")
-            futures.append(self._pool.submit(self._create, source, directory / str(block)))
-        return futures
+        directory.mkdir(parents=True)
+        source = directory / "input.om"
+        source.write_text(text, encoding="utf-8")
+        return self._pool.submit(self._create, source, directory / "blocks")
 
     def _create(self, source: Path, output: Path) -> Path:
         command = ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(output)]
@@ -84,15 +80,13 @@ class BlockWriter:
             raise BackfillError(f"promtool failed on {source.name}: {' '.join(message)[-500:]}")
         return output
 
-    def install(self, name: str, futures: list[Future[Path]]) -> int:
-        """Wait for the window's promtool runs and move its blocks into the data dir."""
-        outputs = [future.result() for future in futures]
+    def install(self, name: str, future: Future[Path]) -> int:
+        """Wait for the input's promtool run and move its blocks into the data dir."""
         moved = 0
-        for output in outputs:
-            for block in sorted(output.iterdir()):
-                if ULID.match(block.name) and (block / "meta.json").exists():
-                    block.rename(self.data_dir / block.name)
-                    moved += 1
+        for block in sorted(future.result().iterdir()):
+            if ULID.match(block.name) and (block / "meta.json").exists():
+                block.rename(self.data_dir / block.name)
+                moved += 1
         _sync_directory(self.data_dir)
         shutil.rmtree(self.staging / name, ignore_errors=True)
         self.blocks_written += moved

@@ -55,7 +55,7 @@ class Pending:
 
     name: str  # of its staging directory (org ids need not be file names)
     progress: list[tuple[str, Window, Counts]]  # per org: its window and suffix after it
-    futures: list[Future[Path]]
+    future: Future[Path]
 
 
 def plan(view: LedgerView, starts: Mapping[str, int], since: int) -> list[OrgPlan]:
@@ -92,8 +92,8 @@ class Backfill:
         for day in sorted(days, reverse=True):
             points, progress = self._read_day(days[day])
             name = f"day-{day}"
-            futures = self._writer.submit(name, {day * DAY * 1000: render(points)})
-            self._pending.append(Pending(name, progress, futures))
+            future = self._writer.submit(name, render(points))
+            self._pending.append(Pending(name, progress, future))
             while len(self._pending) > PIPELINE:
                 self._complete(self._pending.pop(0))
         while self._pending:
@@ -116,7 +116,7 @@ class Backfill:
 
     def _complete(self, pending: Pending) -> None:
         try:
-            self._writer.install(pending.name, pending.futures)
+            self._writer.install(pending.name, pending.future)
         except OSError as error:
             where = self._writer.data_dir
             raise BackfillError(f"cannot move blocks into {where}: {error}") from None
