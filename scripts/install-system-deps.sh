@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system programs the stack runs (Prometheus, promtool, Alertmanager, docker-compose)
+# Installs the system programs the stack runs (Prometheus, promtool, Alertmanager, VictoriaMetrics,
+# docker-compose)
 # from Debian's packages when they are missing. With --check it only names what is missing.
 set -euo pipefail
 
@@ -8,6 +9,11 @@ declare -A package_of=(
   [promtool]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
   [amtool]=prometheus-alertmanager
+  [victoria-metrics]=victoria-metrics
+  [vmctl]=victoria-metrics
+  [vmauth]=victoria-metrics
+  [vmagent]=victoria-metrics
+  [vmalert]=victoria-metrics
   [docker-compose]=docker-compose
 )
 

@@ -211,6 +211,31 @@ def prometheus_argv(
     ]
 
 
+def victoriametrics_argv(
+    data_dir: Path,
+    port: int,
+    *,
+    retention: str = "120d",
+    dedup_interval: str | None = None,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The command line of a VictoriaMetrics single node on loopback.
+
+    Its retention is set explicitly: its default (one month) is shorter than the API's 90 days.
+    `dedup_interval` keeps one sample per series and interval, for HA pairs that both write.
+    """
+    dedup = [f"-dedup.minScrapeInterval={dedup_interval}"] if dedup_interval else []
+    return [
+        find_binary("victoria-metrics"),
+        f"-storageDataPath={data_dir}",
+        f"-retentionPeriod={retention}",
+        f"-httpListenAddr=127.0.0.1:{port}",
+        "-loggerLevel=WARN",
+        *dedup,
+        *extra,
+    ]
+
+
 def alertmanager_argv(config: Path, data_dir: Path, port: int) -> list[str]:
     """The command line of an Alertmanager on loopback, clustering off."""
     return [
