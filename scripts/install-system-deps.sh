@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the stack runs (Prometheus, promtool, Alertmanager, VictoriaMetrics,
-# docker-compose)
-# from Debian's packages when they are missing. With --check it only names what is missing.
+# docker-compose) from Debian's packages when they are missing. With --check it only names what
+# is missing.
 set -euo pipefail
 
 declare -A package_of=(
