@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PROMTOOL ?= promtool
+# Most tests wait on real processes, so three workers overlap them even on two cores.
+TEST_WORKERS ?= 3
 
 .PHONY: run test lint format promtool-check bench clean
 
@@ -17,7 +19,7 @@ run: $(BIN)/mm-analytics
 	$(BIN)/mm-analytics up
 
 test: lint promtool-check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(BIN)/mm-analytics
 	$(BIN)/ruff check .
