@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, ValidationError
+from werkzeug.datastructures import MultiDict
 
 from facade.errors import RequestValidationError, validation_item
 from vocabulary.ids import ID_PATTERN
@@ -98,18 +99,24 @@ NAMESPACE_PARAMS = (ORG_ID, WORKSPACE_ID, NAMESPACE_ID)
 
 
 def parse(
-    params: Sequence[Param], path: Mapping[str, str], query: Mapping[str, str]
+    params: Sequence[Param], path: Mapping[str, str], query: MultiDict[str, str]
 ) -> dict[str, Any]:
-    """Validated values of `params`; RequestValidationError lists every invalid one."""
+    """Validated values of `params`; RequestValidationError lists every invalid one.
+
+    A query parameter given more than once takes its last value, as FastAPI does.
+    """
     values: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for param in params:
-        source = path if param.location == "path" else query
-        if param.name not in source:
+        if param.location == "path":
+            given = [path[param.name]] if param.name in path else []
+        else:
+            given = query.getlist(param.name)
+        if not given:
             values[param.name] = param.default
             continue
         try:
-            values[param.name] = param.adapter.validate_python(source[param.name])
+            values[param.name] = param.adapter.validate_python(given[-1])
         except ValidationError as exc:
             errors += [
                 validation_item(param.location, {**error, "loc": (param.name, *error["loc"])})

@@ -1,0 +1,89 @@
+"""What HTTP clients written against FastAPI expect: the last of repeated query parameters and
+a 307 to the route without a trailing slash."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+
+from tests.support.facade_envelopes import DAILY, HOURLY, SUMMARY, assert_envelope
+from tests.support.facade_http import ApiClient
+
+ROLLUP = "/v1/orgs/org-alpha/analytics"
+
+
+def test_a_repeated_query_parameter_takes_its_last_value(
+    api: ApiClient, token: Callable[..., str]
+) -> None:
+    alpha = token("org-alpha")
+    assert len(api.get(HOURLY, alpha, hours=["5", "10"]).get_json()["data"]) == 10
+    assert len(api.get(HOURLY, alpha, hours=["abc", "3"]).get_json()["data"]) == 3
+    assert len(api.get(DAILY, alpha, days=["2", "4"]).get_json()["data"]) == 4
+    rollup = api.get(ROLLUP, alpha, workspace_id=["ws-nope", "ws-a01"]).get_json()
+    assert [item["workspace_id"] for item in rollup["workspaces"]] == ["ws-a01"]
+
+
+@pytest.mark.parametrize(
+    ("query", "loc", "given"),
+    [
+        ({"hours": ["5", "abc"]}, ["query", "hours"], "abc"),
+        ({"hours": ["5", "0"]}, ["query", "hours"], "0"),
+        ({"days": ["1", "91"]}, ["query", "days"], "91"),
+        ({"tz": ["UTC", "Mars/Base"]}, ["query", "tz"], "Mars/Base"),
+    ],
+)
+def test_an_invalid_last_value_is_422_whatever_came_before(
+    api: ApiClient,
+    token: Callable[..., str],
+    query: dict[str, list[str]],
+    loc: list[str],
+    given: str,
+) -> None:
+    path = HOURLY if "hours" in query else DAILY
+    response = api.get(path, token("org-alpha"), **query)
+    assert response.status_code == 422
+    [item] = response.get_json()["detail"]
+    assert (item["loc"], item["input"]) == (loc, given)
+
+
+@pytest.mark.parametrize(
+    ("asked", "location"),
+    [
+        (f"{SUMMARY}/", SUMMARY),
+        (f"{SUMMARY}///", SUMMARY),
+        (f"{HOURLY}/?hours=5&hours=7", f"{HOURLY}?hours=5&hours=7"),
+        ("/v1/orgs/org%2Falpha/workspaces/ws%20a01/analytics/", None),
+        ("/healthz/", "/healthz"),
+        ("/openapi.json/", "/openapi.json"),
+    ],
+)
+def test_a_trailing_slash_is_a_relative_307(app: Flask, asked: str, location: str | None) -> None:
+    expected = location or "/v1/orgs/org%2Falpha/workspaces/ws%20a01/analytics"
+    # The Host header is the attacker's: nothing of it may reach the Location.
+    response = app.test_client().get(asked, headers={"Host": "evil.example"})
+    assert response.status_code == 307
+    assert response.headers["Location"] == expected
+    assert response.get_data() == b""
+
+
+@pytest.mark.parametrize(
+    "asked", ["/v1/orgs/org-alpha/nothing/", "//evil.example/", "/", "/v1//", f"{SUMMARY}x/"]
+)
+def test_a_trailing_slash_on_no_route_is_still_404(api: ApiClient, asked: str) -> None:
+    response = api.get(asked)
+    assert_envelope(response, 404, resource_type="route")
+    assert "Location" not in response.headers
+
+
+def test_the_redirect_comes_before_authentication(app: Flask, token: Callable[..., str]) -> None:
+    # FastAPI redirects while routing, before any dependency reads the token.
+    assert app.test_client().get(f"{SUMMARY}/").status_code == 307
+    followed = app.test_client().get(
+        f"{SUMMARY}/",
+        headers={"Authorization": f"Bearer {token('org-alpha')}"},
+        follow_redirects=True,
+    )
+    assert followed.status_code == 200
+    assert followed.get_json()["workspace_id"] == "ws-a01"
