@@ -87,3 +87,18 @@ def test_the_redirect_comes_before_authentication(app: Flask, token: Callable[..
     )
     assert followed.status_code == 200
     assert followed.get_json()["workspace_id"] == "ws-a01"
+
+
+def test_cors_is_off_unless_configured(app: Flask, make_app: Callable[..., Flask]) -> None:
+    asked = {"Origin": "https://any.example", "Access-Control-Request-Method": "GET"}
+    assert app.test_client().options(SUMMARY, headers=asked).status_code == 405
+    assert (
+        "Access-Control-Allow-Origin" not in app.test_client().get(SUMMARY, headers=asked).headers
+    )
+    anyone = make_app(cors_origins=("*",)).test_client()
+    answer = anyone.options(SUMMARY, headers=asked)
+    assert answer.status_code == 204
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    # Credentials are never allowed, for `*` least of all (browsers would refuse the pair).
+    assert "Access-Control-Allow-Credentials" not in answer.headers
+    assert anyone.get(SUMMARY, headers=asked).headers["Access-Control-Allow-Origin"] == "*"
