@@ -17,6 +17,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
+from facade.last_modified import stamp
 from facade.params import Param, parse
 
 API_ERRORS: Mapping[str, str] = {
@@ -55,7 +56,7 @@ class Operation:
             raise TypeError(
                 f"{view.__name__} answered {type(returned).__name__}, not {self.body.__name__}"
             )
-        return jsonify(returned.model_dump(mode="json"))
+        return stamp(jsonify(returned.model_dump(mode="json")), returned)
 
 
 def operation(

@@ -59,6 +59,7 @@ class Param:
     adapter: TypeAdapter[Any]
     description: str
     default: Any = None
+    example: Any = None
 
     @property
     def required(self) -> bool:
@@ -72,22 +73,56 @@ class Param:
             schema = {"anyOf": [schema, {"type": "null"}]}
         if self.default is not None:
             schema["default"] = self.default
+        # Generators read the schema's words, not the parameter's (openapi-python-client).
+        schema["description"] = self.description
         return schema
+
+    def document(self) -> dict[str, Any]:
+        """The parameter object of the OpenAPI document."""
+        found = {
+            "name": self.name,
+            "in": self.location,
+            "required": self.required,
+            "description": self.description,
+            "schema": self.schema(),
+        }
+        if self.example is not None:
+            found["example"] = self.example
+        return found
 
 
 _ID = TypeAdapter(Id)
-ORG_ID = Param("org_id", "path", _ID, "Org Id")
-WORKSPACE_ID = Param("workspace_id", "path", _ID, "Workspace Id")
-APP_ID = Param("app_id", "path", _ID, "App Id")
-NAMESPACE_ID = Param("namespace_id", "path", _ID, "Namespace Id")
-WORKSPACE_FILTER = Param("workspace_id", "query", _ID, "Only this workspace of the org")
-HOURS = Param("hours", "query", TypeAdapter(Hours), "Number of hours (max 168 = 1 week)", 24)
-DAYS = Param("days", "query", TypeAdapter(Days), "Number of days (max 90)", 30)
+_ID_RULES = " (any text of 1 to 128 characters; `/` sent as `%2F`)"
+ORG_ID = Param("org_id", "path", _ID, "The org's id" + _ID_RULES, example="org-alpha")
+WORKSPACE_ID = Param(
+    "workspace_id", "path", _ID, "The workspace's id" + _ID_RULES, example="ws-a01"
+)
+APP_ID = Param("app_id", "path", _ID, "The app's id" + _ID_RULES, example="app-a01")
+NAMESPACE_ID = Param(
+    "namespace_id", "path", _ID, "The namespace's id" + _ID_RULES, example="ns-a01"
+)
+WORKSPACE_FILTER = Param(
+    "workspace_id",
+    "query",
+    _ID,
+    "Only this workspace of the org (needs only its permission)",
+    example="ws-a01",
+)
+HOURS = Param(
+    "hours",
+    "query",
+    TypeAdapter(Hours),
+    "UTC hours, the current one last (max 168 = 1 week)",
+    24,
+    24,
+)
+DAYS = Param("days", "query", TypeAdapter(Days), "Calendar days, today last (max 90)", 30, 30)
 TZ = Param(
     "tz",
     "query",
     TypeAdapter(TimeZone),
     "IANA time zone whose calendar days the buckets follow (default UTC)",
+    example="Europe/Berlin",
 )
 
 WORKSPACE_PARAMS = (ORG_ID, WORKSPACE_ID)
