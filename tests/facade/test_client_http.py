@@ -1,9 +1,11 @@
-"""What HTTP clients written against FastAPI expect: the last of repeated query parameters and
-a 307 to the route without a trailing slash."""
+"""What HTTP clients written against FastAPI expect: the last of repeated query parameters, a
+307 to the route without a trailing slash; CORS off by default; Last-Modified from updated_at."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 import pytest
 from flask import Flask
@@ -102,3 +104,17 @@ def test_cors_is_off_unless_configured(app: Flask, make_app: Callable[..., Flask
     # Credentials are never allowed, for `*` least of all (browsers would refuse the pair).
     assert "Access-Control-Allow-Credentials" not in answer.headers
     assert anyone.get(SUMMARY, headers=asked).headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("path", [SUMMARY, ROLLUP])
+def test_last_modified_is_updated_at(api: ApiClient, token: Callable[..., str], path: str) -> None:
+    answer = api.get(path, token("org-alpha"))
+    assert answer.status_code == 200
+    updated_at = datetime.fromisoformat(answer.get_json()["updated_at"])
+    assert parsedate_to_datetime(answer.headers["Last-Modified"]) == updated_at
+    operation = api.checker.document["paths"][
+        "/v1/orgs/{org_id}/analytics"
+        if path == ROLLUP
+        else "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics"
+    ]["get"]
+    assert "Last-Modified" in operation["responses"]["200"]["headers"]
