@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from facade.bodies import ErrorResponse, HTTPValidationError
-from facade.last_modified import LAST_MODIFIED, dated
+from facade.last_modified import LAST_MODIFIED
 from facade.operations import Operation, operation_of
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -73,10 +73,11 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
     if operation.content_type != "application/json":
         body = {"type": "string"}
     ok = _response("Successful response", operation.content_type, body)
-    if operation.body is not None and dated(operation.body):
+    if operation.secured:
         ok["headers"] = {
             LAST_MODIFIED: {
-                "description": "`updated_at` as an HTTP date",
+                "description": "The time of the data as an HTTP date: `updated_at` where the "
+                "body has it, else the exporter's last successful collection it was read from",
                 "schema": {"type": "string"},
             }
         }

@@ -10,8 +10,11 @@ from email.utils import parsedate_to_datetime
 import pytest
 from flask import Flask
 
+from facade.state import EXTENSION
 from tests.support.facade_envelopes import DAILY, HOURLY, SUMMARY, assert_envelope
 from tests.support.facade_http import ApiClient
+from tests.support.history import END
+from tests.support.history_truth import HistoryTruth
 
 ROLLUP = "/v1/orgs/org-alpha/analytics"
 
@@ -112,9 +115,33 @@ def test_last_modified_is_updated_at(api: ApiClient, token: Callable[..., str], 
     assert answer.status_code == 200
     updated_at = datetime.fromisoformat(answer.get_json()["updated_at"])
     assert parsedate_to_datetime(answer.headers["Last-Modified"]) == updated_at
-    operation = api.checker.document["paths"][
-        "/v1/orgs/{org_id}/analytics"
-        if path == ROLLUP
-        else "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics"
-    ]["get"]
-    assert "Last-Modified" in operation["responses"]["200"]["headers"]
+
+
+def test_every_analytics_answer_has_its_data_time(
+    api: ApiClient, token: Callable[..., str], truth: HistoryTruth
+) -> None:
+    alpha = token("org-alpha")
+    app_id, namespace_id = next(iter(truth.apps("ws-a01"))), next(iter(truth.namespaces("ws-a01")))
+    paths = [
+        *(f"{SUMMARY}/{view}" for view in ("resources", "executions", "actions", "secrets")),
+        f"{SUMMARY}/sources",
+        HOURLY,
+        DAILY,
+        f"/v1/orgs/org-alpha/workspaces/ws-a01/apps/{app_id}/analytics",
+        f"/v1/orgs/org-alpha/workspaces/ws-a01/namespaces/{namespace_id}/analytics",
+    ]
+    stale_after = api.client.application.extensions[EXTENSION].config.stale_after
+    for path in paths:
+        answer = api.get(path, alpha)
+        assert answer.status_code == 200, path
+        # The exporter's last successful collection: fresh enough to be served, not after "now".
+        data_time = parsedate_to_datetime(answer.headers["Last-Modified"]).timestamp()
+        assert END - stale_after <= data_time <= END, path
+    # Errors and the operational routes carry none.
+    assert "Last-Modified" not in api.get(f"{HOURLY}x", alpha).headers
+    assert "Last-Modified" not in api.get(HOURLY, alpha, hours="0").headers
+    assert "Last-Modified" not in api.get("/healthz").headers
+    paths_doc = api.checker.document["paths"]
+    for template, item in paths_doc.items():
+        declared = "Last-Modified" in item["get"]["responses"]["200"].get("headers", {})
+        assert declared == template.startswith("/v1/"), template
