@@ -79,6 +79,27 @@ FIELDS = {
 }
 
 
+# Examples of the properties whose values a count does not explain.
+EXAMPLES: dict[str, Any] = {
+    "org_id": "org-alpha",
+    "workspace_id": "ws-a01",
+    "app_id": "app-a01",
+    "namespace_id": "ns-a01",
+    "updated_at": "2025-03-20T10:37:00Z",
+    "timestamp": "2025-03-20T10:00:00Z",
+    "ErrorResponse.timestamp": "2025-03-20T10:37:30.123456",
+    "success_rate": 0.93,
+    "metric": "executions",
+    "error": "RESOURCE_NOT_FOUND",
+    "message": "The requested resource was not found",
+    "status_code": 404,
+    "loc": ["query", "hours"],
+    "msg": "Input should be less than or equal to 168",
+    "type": "less_than_equal",
+    "status": "ok",
+}
+
+
 class ErrorCode(StrEnum):
     """Every error code the API answers with (a client should accept codes added later).
 
@@ -140,6 +161,9 @@ def documented(schema: dict[str, Any], model: type[BaseModel]) -> None:
         text = FIELDS.get(f"{model.__name__}.{name}", FIELDS.get(name))
         if text is not None and "description" not in prop:
             prop["description"] = text
+        example = EXAMPLES.get(f"{model.__name__}.{name}", EXAMPLES.get(name))
+        if example is not None:
+            prop["examples"] = [example]
         prop.pop("title", None)
 
 

@@ -155,6 +155,8 @@ def test_the_document_is_written_for_generators(app: Flask) -> None:
     assert "RESOURCE_NOT_FOUND" in schemas["ErrorCode"]["enum"]
     updated_at = schemas["WorkspaceAnalytics"]["properties"]["updated_at"]["description"]
     assert "last collected" in updated_at and "Last-Modified" in updated_at
+    assert schemas["WorkspaceAnalytics"]["properties"]["workspace_id"]["examples"] == ["ws-a01"]
+    assert schemas["ErrorResponse"]["properties"]["error"]["examples"] == ["RESOURCE_NOT_FOUND"]
     for path, item in spec["paths"].items():
         operation = item["get"]
         assert operation["description"], path
