@@ -4,6 +4,9 @@ Every served rule's view must declare an `Operation` (`facade.operations.operati
 refuses to start otherwise) and only served rules are documented, so the document cannot list
 a route that does not exist or miss one that does. Parameters come from `facade.params` and
 body schemas from the `facade.bodies` models, the same definitions the views answer with.
+Written for SDK generators: operationIds are the view names (pinned by the tests), operations
+are described by their views' docstrings and the permission they need, objects stay open, and
+the headers clients read (`Retry-After`, `WWW-Authenticate`, `Last-Modified`) are declared.
 """
 
 from __future__ import annotations
@@ -116,8 +119,7 @@ def _schemas(operations: list[Operation]) -> tuple[Refs, dict[str, Any]]:
     found, schemas = models_json_schema(
         [(model, "serialization") for model in models], ref_template=REF_TEMPLATE
     )
-    defs = schemas.get("$defs", {})
-    return {model: found[model, "serialization"] for model in models}, defs
+    return {model: found[model, "serialization"] for model in models}, schemas.get("$defs", {})
 
 
 def _served(app: Flask) -> dict[str, tuple[str, str, Operation]]:
