@@ -10,7 +10,7 @@ from collections.abc import Callable
 import requests
 from flask import Flask
 
-from facade import errors, openapi, telemetry
+from facade import cors, errors, openapi, telemetry
 from facade.auth import Authenticator
 from facade.config import ConfigError, FacadeConfig, load_config, problems
 from facade.inventory import InventoryService
@@ -67,6 +67,7 @@ def create_app(
     reader = Reader(client, clock, Freshness(config.stale_after, config.retry_after))
     errors.register_error_handlers(app, clock, config.retry_after)
     telemetry.init_app(app, metrics)
+    cors.init_app(app, config.cors_origins)
     app.register_blueprint(api)
     app.register_blueprint(ops)
     app.extensions[EXTENSION] = FacadeState(

@@ -2,7 +2,8 @@
 
 A token belongs to one org (claim `org_id`) and carries permissions in the platform's
 `resource:scope:action` form (claim `permissions`): `analytics:*:view` reads the whole org,
-`analytics:<workspace_id>:view` one workspace. API keys carry the same from the keys file.
+`analytics:<workspace_id>:view` one workspace; a JWT may name workspaces in the compact claim
+`workspaces` (ids) instead. API keys carry the same from the keys file.
 Tokens and keys are never logged.
 """
 
@@ -20,6 +21,9 @@ from facade.errors import AuthenticationFailed, Forbidden
 from facade.promql import ID_PATTERN
 
 ORG_PERMISSION = "analytics:*:view"
+# A JWT may list workspace ids here instead of their `analytics:<id>:view` permissions: a
+# token for many workspaces then stays well within the header size gunicorn accepts.
+WORKSPACES_CLAIM = "workspaces"
 # Clocks of the token issuer and of this host differ by a few seconds; allow for it in
 # `exp`, `nbf` and `iat`, no more.
 CLOCK_SKEW_SECONDS = 10
@@ -30,6 +34,14 @@ _BEARER = re.compile(r"^Bearer +(?P<token>\S+) *$", re.IGNORECASE)
 def permission_for(workspace_id: str | None) -> str:
     """The permission that reads one workspace, or the whole org for None."""
     return ORG_PERMISSION if workspace_id is None else f"analytics:{workspace_id}:view"
+
+
+def workspace_of(permission: str) -> str | None:
+    """The workspace a permission reads, None for any other permission."""
+    inner = permission.removeprefix("analytics:").removesuffix(":view")
+    if inner == "*" or not _ID.fullmatch(inner) or permission_for(inner) != permission:
+        return None
+    return inner
 
 
 @dataclass(frozen=True)
@@ -51,10 +63,20 @@ class Principal:
 ANONYMOUS_ADMIN = Principal(None, frozenset({ORG_PERMISSION}))
 
 
-def _permissions(value: object) -> frozenset[str]:
+def _strings(value: object) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise AuthenticationFailed("Invalid authentication token")
-    return frozenset(value)
+    return value
+
+
+def _claimed_permissions(claims: dict[str, object]) -> frozenset[str]:
+    """`permissions`, plus the permission of each id in the compact `workspaces` claim."""
+    workspaces = _strings(claims.get(WORKSPACES_CLAIM, []))
+    if not all(_ID.fullmatch(workspace) for workspace in workspaces):
+        raise AuthenticationFailed("Invalid authentication token")
+    return frozenset(_strings(claims.get("permissions", []))) | {
+        permission_for(workspace) for workspace in workspaces
+    }
 
 
 class Authenticator:
@@ -99,7 +121,7 @@ class Authenticator:
         org_id = claims["org_id"]
         if not isinstance(org_id, str) or not _ID.fullmatch(org_id):
             raise AuthenticationFailed("Invalid authentication token")
-        return Principal(org_id, _permissions(claims.get("permissions", [])))
+        return Principal(org_id, _claimed_permissions(claims))
 
     def _from_api_key(self, token: str) -> Principal:
         digest = hash_api_key(token)

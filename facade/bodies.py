@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSc
 
 from facade import results
 from facade.buckets import iso_time
+from facade.descriptions import ErrorCode, ErrorDetails, ValidationContext, documented
 
 Count = Annotated[int, Field(ge=0)]
 IsoTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
@@ -25,7 +26,7 @@ ErrorTime = Annotated[
 class Body(BaseModel):
     """A response body: exactly its fields, all required, never changed once built."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=documented)
 
 
 class ResourceCounts(Body):
@@ -235,9 +236,9 @@ class Status(Body):
 class ErrorResponse(Body):
     """The error envelope; timestamp is UTC."""
 
-    error: str
+    error: ErrorCode | str  # any code of ErrorCode, or one added later
     message: str
-    details: dict[str, Any]
+    details: ErrorDetails
     timestamp: ErrorTime
     status_code: int
 
@@ -249,7 +250,7 @@ class ValidationErrorItem(Body):
     msg: str
     type: str
     input: Any
-    ctx: dict[str, Any]
+    ctx: ValidationContext
 
 
 class HTTPValidationError(Body):

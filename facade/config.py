@@ -22,6 +22,9 @@ T = TypeVar("T")
 
 DEFAULT_PROMETHEUS_URL = "http://127.0.0.1:9090"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$"
+)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
@@ -48,6 +51,7 @@ class FacadeConfig:
     jwt: JwtSettings | None = None
     api_keys: tuple[ApiKey, ...] = ()
     insecure_disable_auth: bool = False
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API ("*": any)
 
     @property
     def auth_configured(self) -> bool:
@@ -72,7 +76,19 @@ def problems(config: FacadeConfig) -> list[str]:
             "no authentication is configured: set FACADE_JWT_SECRET, FACADE_JWT_PUBLIC_KEY_FILE "
             "or FACADE_API_KEYS_FILE (or FACADE_INSECURE_DISABLE_AUTH=1 for a local demo only)"
         )
+    found += cors_problems(config.cors_origins)
     return found
+
+
+def cors_problems(origins: tuple[str, ...]) -> list[str]:
+    """What is wrong with FACADE_CORS_ORIGINS: `*` alone, or http(s) origins without a path."""
+    if origins == ("*",):
+        return []
+    return [
+        f"FACADE_CORS_ORIGINS must be `*` or http(s)://host[:port] origins, got {origin!r}"
+        for origin in origins
+        if not _ORIGIN.fullmatch(origin)
+    ]
 
 
 def _seconds(text: str) -> float:
@@ -146,6 +162,11 @@ def load_config(env: Mapping[str, str]) -> FacadeConfig:
         jwt=jwt,
         api_keys=api_keys,
         insecure_disable_auth=read.flag("FACADE_INSECURE_DISABLE_AUTH"),
+        cors_origins=tuple(
+            filter(
+                None, (part.strip() for part in (read.text("FACADE_CORS_ORIGINS") or "").split(","))
+            )
+        ),
     )
     credential_problems = [*jwt_problems, *key_problems]
     found = [*read.problems, *credential_problems]

@@ -15,7 +15,8 @@ timestamp as `YYYY-MM-DDTHH:MM:SS.ffffff` (UTC); request validation answers 422 
     RequestValidationError    422
 
 `PrometheusError` (see `facade.prometheus`) becomes ServiceUnavailable; werkzeug's 404/405
-become enveloped; anything else is logged and answered 500 without a traceback.
+become enveloped (a 404 whose path ends in `/` is a 307 when the path without it is a
+route, see `facade.redirects`); anything else is logged and answered 500 without a traceback.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from facade.bodies import ErrorResponse, HTTPValidationError
 from facade.prometheus import PrometheusError
+from facade.redirects import trailing_slash_redirect
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +222,8 @@ def register_error_handlers(app: Flask, clock: Clock, retry_after: int) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
-        return _respond(_from_http(exc), clock)
+        redirect = trailing_slash_redirect() if exc.code == 404 else None
+        return redirect or _respond(_from_http(exc), clock)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -17,6 +17,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
+from facade.last_modified import answering, stamp
 from facade.params import Param, parse
 
 API_ERRORS: Mapping[str, str] = {
@@ -50,12 +51,12 @@ class Operation:
     def answer(self, view: View, returned: Any) -> ResponseReturnValue:
         """The response for what `view` returned: the body model's JSON, or its Response."""
         if self.body is None:
-            return returned
+            return stamp(returned, None)
         if not isinstance(returned, self.body):
             raise TypeError(
                 f"{view.__name__} answered {type(returned).__name__}, not {self.body.__name__}"
             )
-        return jsonify(returned.model_dump(mode="json"))
+        return stamp(jsonify(returned.model_dump(mode="json")), returned)
 
 
 def operation(
@@ -73,7 +74,8 @@ def operation(
     def attach(view: View) -> View:
         @functools.wraps(view)
         def serve(**path: str) -> ResponseReturnValue:
-            return declared.answer(view, view(**parse(declared.params, path, request.args)))
+            with answering():
+                return declared.answer(view, view(**parse(declared.params, path, request.args)))
 
         setattr(serve, _ATTRIBUTE, declared)
         return serve

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, ValidationError
+from werkzeug.datastructures import MultiDict
 
 from facade.errors import RequestValidationError, validation_item
 from vocabulary.ids import ID_PATTERN
@@ -58,6 +59,7 @@ class Param:
     adapter: TypeAdapter[Any]
     description: str
     default: Any = None
+    example: Any = None
 
     @property
     def required(self) -> bool:
@@ -71,22 +73,56 @@ class Param:
             schema = {"anyOf": [schema, {"type": "null"}]}
         if self.default is not None:
             schema["default"] = self.default
+        # Generators read the schema's words, not the parameter's (openapi-python-client).
+        schema["description"] = self.description
         return schema
+
+    def document(self) -> dict[str, Any]:
+        """The parameter object of the OpenAPI document."""
+        found = {
+            "name": self.name,
+            "in": self.location,
+            "required": self.required,
+            "description": self.description,
+            "schema": self.schema(),
+        }
+        if self.example is not None:
+            found["example"] = self.example
+        return found
 
 
 _ID = TypeAdapter(Id)
-ORG_ID = Param("org_id", "path", _ID, "Org Id")
-WORKSPACE_ID = Param("workspace_id", "path", _ID, "Workspace Id")
-APP_ID = Param("app_id", "path", _ID, "App Id")
-NAMESPACE_ID = Param("namespace_id", "path", _ID, "Namespace Id")
-WORKSPACE_FILTER = Param("workspace_id", "query", _ID, "Only this workspace of the org")
-HOURS = Param("hours", "query", TypeAdapter(Hours), "Number of hours (max 168 = 1 week)", 24)
-DAYS = Param("days", "query", TypeAdapter(Days), "Number of days (max 90)", 30)
+_ID_RULES = " (any text of 1 to 128 characters; `/` sent as `%2F`)"
+ORG_ID = Param("org_id", "path", _ID, "The org's id" + _ID_RULES, example="org-alpha")
+WORKSPACE_ID = Param(
+    "workspace_id", "path", _ID, "The workspace's id" + _ID_RULES, example="ws-a01"
+)
+APP_ID = Param("app_id", "path", _ID, "The app's id" + _ID_RULES, example="app-a01")
+NAMESPACE_ID = Param(
+    "namespace_id", "path", _ID, "The namespace's id" + _ID_RULES, example="ns-a01"
+)
+WORKSPACE_FILTER = Param(
+    "workspace_id",
+    "query",
+    _ID,
+    "Only this workspace of the org (needs only its permission)",
+    example="ws-a01",
+)
+HOURS = Param(
+    "hours",
+    "query",
+    TypeAdapter(Hours),
+    "UTC hours, the current one last (max 168 = 1 week)",
+    24,
+    24,
+)
+DAYS = Param("days", "query", TypeAdapter(Days), "Calendar days, today last (max 90)", 30, 30)
 TZ = Param(
     "tz",
     "query",
     TypeAdapter(TimeZone),
     "IANA time zone whose calendar days the buckets follow (default UTC)",
+    example="Europe/Berlin",
 )
 
 WORKSPACE_PARAMS = (ORG_ID, WORKSPACE_ID)
@@ -98,18 +134,24 @@ NAMESPACE_PARAMS = (ORG_ID, WORKSPACE_ID, NAMESPACE_ID)
 
 
 def parse(
-    params: Sequence[Param], path: Mapping[str, str], query: Mapping[str, str]
+    params: Sequence[Param], path: Mapping[str, str], query: MultiDict[str, str]
 ) -> dict[str, Any]:
-    """Validated values of `params`; RequestValidationError lists every invalid one."""
+    """Validated values of `params`; RequestValidationError lists every invalid one.
+
+    A query parameter given more than once takes its last value, as FastAPI does.
+    """
     values: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for param in params:
-        source = path if param.location == "path" else query
-        if param.name not in source:
+        if param.location == "path":
+            given = [path[param.name]] if param.name in path else []
+        else:
+            given = query.getlist(param.name)
+        if not given:
             values[param.name] = param.default
             continue
         try:
-            values[param.name] = param.adapter.validate_python(source[param.name])
+            values[param.name] = param.adapter.validate_python(given[-1])
         except ValidationError as exc:
             errors += [
                 validation_item(param.location, {**error, "loc": (param.name, *error["loc"])})

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from facade import promql
 from facade.errors import NotFound, ServiceUnavailable
+from facade.last_modified import note
 from facade.prometheus import PrometheusClient, Sample
 from facade.promql import Part
 
@@ -75,7 +76,8 @@ class Freshness:
     retry_after: int
 
     def check(self, reading: Reading, collectors: Sequence[str]) -> None:
-        """ServiceUnavailable when a collector never succeeded or not recently enough."""
+        """ServiceUnavailable when a collector never succeeded or not recently enough; else
+        the oldest of their last successes is noted as the answer's data time."""
         last = reading.by(Part.FRESHNESS, "collector")
         for collector in collectors:
             at = last.get(collector)
@@ -87,6 +89,7 @@ class Freshness:
                     collector=collector,
                     last_success=None if at is None else round(at, 3),
                 )
+            note(at)
 
 
 class Reader:

@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     # Threaded workers: one slow client then holds a thread, not a whole worker.
     parser.add_argument(
-        "--threads", type=int, default=4, help="threads per worker (more than 1: gthread workers)"
+        "--threads", type=int, default=4, help="threads per worker (gthread workers)"
     )
     parser.add_argument("--timeout", type=int, default=30, help="worker timeout in seconds")
     return parser

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the system programs the stack runs (Prometheus, promtool, Alertmanager, VictoriaMetrics,
-# docker-compose) from Debian's packages when they are missing. With --check it only names what
-# is missing.
+# Installs the system programs the stack and its tests run (Prometheus, promtool, Alertmanager,
+# VictoriaMetrics, docker-compose, Node.js and npm) from Debian's packages when they are missing.
+# With --check it only names what is missing.
 set -euo pipefail
 
 declare -A package_of=(
@@ -15,6 +15,9 @@ declare -A package_of=(
   [vmagent]=victoria-metrics
   [vmalert]=victoria-metrics
   [docker-compose]=docker-compose
+  # The client tests run openapi-typescript, tsc and Redocly's linter (npm packages).
+  [node]=nodejs
+  [npm]=npm
 )
 
 missing=()

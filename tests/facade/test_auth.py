@@ -157,6 +157,18 @@ def test_required_claims(api: ApiClient) -> None:
         assert body["message"] == "Invalid authentication token"
 
 
+def test_the_compact_workspaces_claim(api: ApiClient) -> None:
+    compact = signed(JWT_SECRET, "HS256", permissions=[], workspaces=["ws-zz", "ws-a01"])
+    assert api.get(SUMMARY, compact).status_code == 200
+    elsewhere = "/v1/orgs/org-alpha/workspaces/ws-a02/analytics"
+    assert_envelope(api.get(elsewhere, compact), 403, required_permission="analytics:ws-a02:view")
+    # An id no path could hold, or a claim of the wrong shape, invalidates the token.
+    for workspaces in (["*"], ["ws\nx"], "ws-a01", [1]):
+        token = signed(JWT_SECRET, "HS256", permissions=[], workspaces=workspaces)
+        body = assert_envelope(api.get(SUMMARY, token), 401)
+        assert body["message"] == "Invalid authentication token"
+
+
 def test_hashed_api_keys(
     client_for: Callable[[dict[str, str]], ApiClient],
     tmp_path: Path,

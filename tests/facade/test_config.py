@@ -140,3 +140,26 @@ def test_api_keys_file_problems(tmp_path: Path) -> None:
     for name, message in cases.items():
         with pytest.raises(ConfigError, match=message):
             load_config({"FACADE_API_KEYS_FILE": str(tmp_path / name)})
+
+
+def test_cors_origins_are_off_by_default_and_read_as_a_list() -> None:
+    assert load_config({"FACADE_JWT_SECRET": SECRET}).cors_origins == ()
+    config = load_config(
+        {
+            "FACADE_JWT_SECRET": SECRET,
+            "FACADE_CORS_ORIGINS": " https://a.example , http://[::1]:8080",
+        }
+    )
+    assert config.cors_origins == ("https://a.example", "http://[::1]:8080")
+    assert load_config({"FACADE_JWT_SECRET": SECRET, "FACADE_CORS_ORIGINS": "*"}).cors_origins == (
+        "*",
+    )
+
+
+@pytest.mark.parametrize(
+    "origins",
+    ["https://a.example/", "a.example", "ftp://a.example", "*, https://a.example", "null"],
+)
+def test_bad_cors_origins_are_refused(origins: str) -> None:
+    with pytest.raises(ConfigError, match="FACADE_CORS_ORIGINS"):
+        load_config({"FACADE_JWT_SECRET": SECRET, "FACADE_CORS_ORIGINS": origins})

@@ -66,6 +66,7 @@ def test_parameters_match_the_spec(api: ApiClient) -> None:
         "minimum": 1,
         "maximum": 168,
         "default": 24,
+        "description": hourly["hours"]["description"],
     }
     daily = params("/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/daily")
     assert daily["days"]["schema"] == {
@@ -73,6 +74,7 @@ def test_parameters_match_the_spec(api: ApiClient) -> None:
         "minimum": 1,
         "maximum": 90,
         "default": 30,
+        "description": daily["days"]["description"],
     }
     assert daily["tz"]["required"] is False
     rollup = params("/v1/orgs/{org_id}/analytics")
@@ -83,7 +85,7 @@ def test_parameters_match_the_spec(api: ApiClient) -> None:
             assert params(path)[name]["required"] is True
         responses = paths[path]["get"]["responses"]
         assert {"200", "401", "403", "404", "422", "500", "503"} <= set(responses)
-        assert paths[path]["get"]["security"] == [{"bearerAuth": []}]
+        assert paths[path]["get"]["security"] == [{"bearerAuth": []}, {"apiKeyAuth": []}]
 
 
 def test_response_schemas_hold_the_spec_keys(api: ApiClient) -> None:

@@ -9,6 +9,7 @@ import jwt
 import pytest
 import yaml
 
+from facade.auth import workspace_of
 from facade.credentials import hash_api_key
 from facade.tokens import main, mint_token
 from stack.supervisor import python_command
@@ -37,8 +38,30 @@ def test_cli_prints_a_token_for_the_workspaces(
     )
     claims = jwt.decode(capsys.readouterr().out.strip(), SECRET, algorithms=["HS256"])
     assert claims["org_id"] == "org-beta"
-    assert claims["permissions"] == ["analytics:ws-b01:view", "analytics:ws-b02:view"]
+    # Workspace permissions travel as ids in the compact claim.
+    assert claims["permissions"] == []
+    assert claims["workspaces"] == ["ws-b01", "ws-b02"]
     assert claims["exp"] - claims["iat"] == 60
+
+
+@pytest.mark.parametrize(
+    ("permission", "workspace"),
+    [
+        ("analytics:ws-1:view", "ws-1"),
+        ("analytics:a:b:view", "a:b"),
+        ("analytics:*:view", None),
+        ("analytics:ws-1:edit", None),
+        ("billing:ws-1:view", None),
+        ("analytics::view", None),
+    ],
+)
+def test_only_workspace_permissions_become_compact(permission: str, workspace: str | None) -> None:
+    assert workspace_of(permission) == workspace
+    claims = jwt.decode(mint_token(SECRET, "org", [permission]), SECRET, algorithms=["HS256"])
+    if workspace is None:
+        assert claims["permissions"] == [permission] and "workspaces" not in claims
+    else:
+        assert claims["permissions"] == [] and claims["workspaces"] == [workspace]
 
 
 def test_cli_refuses_without_a_secret_or_with_bad_ids(
