@@ -13,6 +13,7 @@ from flask import Flask
 from facade import errors, openapi, telemetry
 from facade.auth import Authenticator
 from facade.config import ConfigError, FacadeConfig, load_config, problems
+from facade.docs_pages import docs
 from facade.inventory import InventoryService
 from facade.ops import ops
 from facade.prometheus import PrometheusClient, default_session
@@ -69,13 +70,14 @@ def create_app(
     telemetry.init_app(app, metrics)
     app.register_blueprint(api)
     app.register_blueprint(ops)
+    app.register_blueprint(docs)
     app.extensions[EXTENSION] = FacadeState(
         config=config,
         clock=clock,
         client=client,
         authenticator=Authenticator(config),
         inventory=InventoryService(reader),
-        series=ExecutionSeriesService(reader),
+        series=ExecutionSeriesService(reader, config.retention_days),
         metrics=metrics,
         openapi=openapi.document(app),
     )

@@ -1,4 +1,5 @@
-"""Time buckets of the execution series: hours in UTC, calendar days in any IANA zone.
+"""Time buckets of the execution series: hours in UTC; calendar days, weeks and months in any
+IANA zone.
 
 A series of N buckets ends with the current, partial one (from its start to "now"). Counter
 values are read at the boundaries p0 < p1 < ... < pN (the bucket starts, then "now"); bucket k
@@ -65,6 +66,32 @@ def daily(now: float, days: int, zone: tzinfo) -> Buckets:
     """`days` calendar-day buckets of `zone`, the last one today up to `now`."""
     today = datetime.fromtimestamp(now, zone)
     starts = tuple(_midnight(today - timedelta(days=i), zone) for i in range(days - 1, -1, -1))
+    return Buckets(starts, now, zone)
+
+
+def weekly(now: float, weeks: int, zone: tzinfo, week_start: int) -> Buckets:
+    """`weeks` calendar-week buckets of `zone` starting on weekday `week_start` (0: Monday),
+    the last one the current week up to `now`."""
+    today = datetime.fromtimestamp(now, zone)
+    this_week = today - timedelta(days=(today.weekday() - week_start) % 7)
+    starts = tuple(
+        _midnight(this_week - timedelta(weeks=i), zone) for i in range(weeks - 1, -1, -1)
+    )
+    return Buckets(starts, now, zone)
+
+
+def _month_start(year: int, month: int, zone: tzinfo) -> float:
+    return _midnight(datetime(year, month, 1), zone)
+
+
+def monthly(now: float, months: int, zone: tzinfo) -> Buckets:
+    """`months` calendar-month buckets of `zone`, the last one the current month up to `now`."""
+    today = datetime.fromtimestamp(now, zone)
+    index = today.year * 12 + today.month - 1
+    starts = tuple(
+        _month_start((index - i) // 12, (index - i) % 12 + 1, zone)
+        for i in range(months - 1, -1, -1)
+    )
     return Buckets(starts, now, zone)
 
 

@@ -1,4 +1,4 @@
-"""Hourly and daily execution series, exact to the execution.
+"""Hourly, daily, weekly and monthly execution series, exact to the execution.
 
 Per request: one instant query checks the workspace and the activity collector's freshness;
 one range query per run of equally spaced boundaries reads, at each boundary, the counter's
@@ -9,14 +9,17 @@ that may hold a counter reset have their raw samples fetched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, tzinfo
+from functools import partial
 
 from facade import buckets as calendar
-from facade import promql
+from facade import promql, retention
+from facade.config import DEFAULT_RETENTION_DAYS
 from facade.counting import BoundaryRead, boundary_values, bucket_counts, may_have_reset
 from facade.prometheus import Series
 from facade.readings import Reader
-from facade.results import TimeSeries
+from facade.results import Period, TimeSeries
 
 METRIC = "executions"
 
@@ -39,11 +42,12 @@ def _reads_of(series: list[Series], run: calendar.Run) -> dict[int, BoundaryRead
 
 
 class ExecutionSeriesService:
-    """Executions per hour or per calendar day of one workspace."""
+    """Executions per hour or per calendar day, week or month of one workspace."""
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Reader, retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
         self.reader = reader
         self.client = reader.client
+        self.retention_days = retention_days
 
     def hourly(self, scope: promql.Scope, hours: int) -> TimeSeries:
         """The last `hours` UTC hours, the current one last."""
@@ -59,6 +63,31 @@ class ExecutionSeriesService:
         buckets = calendar.daily(now, days, zone)
         return TimeSeries(
             METRIC, "daily", tuple(buckets.labels()), tuple(self.counts(scope, buckets))
+        )
+
+    def weekly(self, scope: promql.Scope, weeks: int, zone: tzinfo, week_start: int) -> TimeSeries:
+        """The last `weeks` calendar weeks of `zone`, each from weekday `week_start` (0: Monday)
+        at midnight, this week last."""
+        build = partial(calendar.weekly, weeks=weeks, zone=zone, week_start=week_start)
+        return self._calendar(scope, "weekly", retention.WEEKS, build)
+
+    def monthly(self, scope: promql.Scope, months: int, zone: tzinfo) -> TimeSeries:
+        """The last `months` calendar months of `zone`, this month last."""
+        build = partial(calendar.monthly, months=months, zone=zone)
+        return self._calendar(scope, "monthly", retention.MONTHS, build)
+
+    def _calendar(
+        self,
+        scope: promql.Scope,
+        period: Period,
+        reach: retention.Reach,
+        build: Callable[[float], calendar.Buckets],
+    ) -> TimeSeries:
+        # The reach is checked before Prometheus is asked anything, like any invalid parameter.
+        retention.require_retained(reach, build(self.reader.clock()), self.retention_days)
+        buckets = build(self._check(scope))
+        return TimeSeries(
+            METRIC, period, tuple(buckets.labels()), tuple(self.counts(scope, buckets))
         )
 
     def _check(self, scope: promql.Scope) -> float:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the stack runs (Prometheus, promtool, Alertmanager, VictoriaMetrics,
-# docker-compose) from Debian's packages when they are missing. With --check it only names what
-# is missing.
+# docker-compose) and the browser the docs page test drives (chromium, chromedriver) from
+# Debian's packages when they are missing. With --check it only names what is missing.
 set -euo pipefail
 
 declare -A package_of=(
@@ -15,6 +15,8 @@ declare -A package_of=(
   [vmagent]=victoria-metrics
   [vmalert]=victoria-metrics
   [docker-compose]=docker-compose
+  [chromium]=chromium
+  [chromedriver]=chromium-driver
 )
 
 missing=()
