@@ -10,6 +10,8 @@ day of 23 or 25 hours gets a run of its own).
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
@@ -93,6 +95,22 @@ def monthly(now: float, months: int, zone: tzinfo) -> Buckets:
         for i in range(months - 1, -1, -1)
     )
     return Buckets(starts, now, zone)
+
+
+def days_of(buckets: Buckets) -> Buckets:
+    """The calendar days of `buckets.zone` from the first bucket's start to "now" (weeks and
+    months start at a midnight, so each of their buckets is a run of whole days)."""
+    first = datetime.fromtimestamp(buckets.starts[0], buckets.zone).date()
+    today = datetime.fromtimestamp(buckets.now, buckets.zone).date()
+    return daily(buckets.now, (today - first).days + 1, buckets.zone)
+
+
+def regrouped(buckets: Buckets, days: Buckets, counts: Sequence[int]) -> list[int]:
+    """The counts of `days` summed into the buckets that hold them."""
+    sums = [0] * len(buckets.starts)
+    for start, count in zip(days.starts, counts, strict=True):
+        sums[bisect_right(buckets.starts, start) - 1] += count
+    return sums
 
 
 def reads(buckets: Buckets) -> list[Run]:

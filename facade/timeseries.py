@@ -86,9 +86,11 @@ class ExecutionSeriesService:
         # The reach is checked before Prometheus is asked anything, like any invalid parameter.
         retention.require_retained(reach, build(self.reader.clock()), self.retention_days)
         buckets = build(self._check(scope))
-        return TimeSeries(
-            METRIC, period, tuple(buckets.labels()), tuple(self.counts(scope, buckets))
-        )
+        # Counted per calendar day, then summed: each read spans a day, and a bucket holding a
+        # counter reset is recounted from one day of raw samples rather than a month of them.
+        days = calendar.days_of(buckets)
+        counts = calendar.regrouped(buckets, days, self.counts(scope, days))
+        return TimeSeries(METRIC, period, tuple(buckets.labels()), tuple(counts))
 
     def _check(self, scope: promql.Scope) -> float:
         reading = self.reader.read(promql.existence_parts(scope), ("activity",))

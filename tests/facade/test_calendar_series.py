@@ -8,6 +8,7 @@ answered, more only while the configured retention covers them, otherwise a 422 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -136,7 +137,7 @@ def test_longer_series_are_answered_while_the_default_retention_covers_them(
 
 
 @pytest.mark.parametrize(
-    ("retention_days", "weeks", "months", "status"),
+    "case",  # retention in days, weeks and months asked for, the expected status
     [(400.0, 52, 12, 200), (30.0, 13, 3, 200), (30.0, 14, 4, 422)],
 )
 def test_the_configured_retention_decides_beyond_13_weeks_and_3_months(
@@ -144,11 +145,9 @@ def test_the_configured_retention_decides_beyond_13_weeks_and_3_months(
     checker: OpenApiChecker,
     token: Callable[..., str],
     truth: HistoryTruth,
-    retention_days: float,
-    weeks: int,
-    months: int,
-    status: int,
+    case: tuple[float, int, int, int],
 ) -> None:
+    retention_days, weeks, months, status = case
     with serving_app(make_app(retention_days=retention_days)) as url:
         api, jwt = HttpApi(url, checker), token("org-beta")
         weekly = api.get(_path("org-beta", "ws-b02", "weekly"), jwt, weeks=weeks)
@@ -181,7 +180,7 @@ def test_invalid_parameters_get_the_422_envelope(
     http_api: HttpApi,
     token: Callable[..., str],
     period: str,
-    query: dict[str, object],
+    query: dict[str, Any],
     name: str,
     kind: str,
 ) -> None:
