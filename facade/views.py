@@ -1,4 +1,4 @@
-"""The twelve analytics routes of the spec: authenticate, validate, authorize, query, serialize.
+"""The analytics routes: authenticate, validate, authorize, query, serialize.
 
 Each request is authenticated first; `@operation` validates the declared parameters and
 serializes the body model the view returns; the view authorizes and asks one service."""
