@@ -20,8 +20,8 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -85,11 +85,12 @@ def _operations(document: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _wait_for(browser: WebDriver, css: str, count: int = 1) -> list[WebElement]:
-    WebDriverWait(browser, WAIT).until(
-        lambda driver: len(driver.find_elements(By.CSS_SELECTOR, css)) >= count
+def _wait_for(within: WebDriver | WebElement, css: str, count: int = 1) -> list[WebElement]:
+    """The elements matching `css` in `within`, once there are at least `count` of them."""
+    WebDriverWait(within, WAIT).until(
+        lambda found: len(found.find_elements(By.CSS_SELECTOR, css)) >= count
     )
-    return browser.find_elements(By.CSS_SELECTOR, css)
+    return within.find_elements(By.CSS_SELECTOR, css)
 
 
 def _loaded_only_from(browser: WebDriver, base: str) -> None:
