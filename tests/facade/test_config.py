@@ -140,3 +140,12 @@ def test_api_keys_file_problems(tmp_path: Path) -> None:
     for name, message in cases.items():
         with pytest.raises(ConfigError, match=message):
             load_config({"FACADE_API_KEYS_FILE": str(tmp_path / name)})
+
+
+def test_retention_days() -> None:
+    assert load_config({"FACADE_JWT_SECRET": SECRET}).retention_days == 120.0
+    config = load_config({"FACADE_JWT_SECRET": SECRET, "FACADE_RETENTION_DAYS": "400"})
+    assert config.retention_days == 400.0
+    for wrong in ("0", "-3", "soon", "inf"):
+        with pytest.raises(ConfigError, match="FACADE_RETENTION_DAYS"):
+            load_config({"FACADE_JWT_SECRET": SECRET, "FACADE_RETENTION_DAYS": wrong})
