@@ -178,3 +178,27 @@ def test_redoc_lists_every_operation(
     assert shown == {f"operation/{key.split('-', 2)[2]}" for key in operations}
     assert browser.find_element(By.CSS_SELECTOR, "h1").text.startswith("MechaMental Analytics")
     _loaded_only_from(browser, served)
+
+
+def test_pages_and_assets_need_no_token_and_stay_out_of_the_document(
+    served: str, document: dict[str, Any]
+) -> None:
+    for page in ("/docs", "/redoc"):
+        response = requests.get(served + page, timeout=10)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert "script-src 'self';" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+    for name, kind in [
+        ("swagger-ui-bundle.js", "text/javascript"),
+        ("swagger-ui.css", "text/css"),
+        ("swagger-start.js", "text/javascript"),
+        ("redoc.standalone.js", "text/javascript"),
+    ]:
+        asset = requests.get(f"{served}/docs/static/{name}", timeout=10)
+        assert asset.status_code == 200
+        assert asset.headers["Content-Type"] == f"{kind}; charset=utf-8"
+        assert len(asset.content) > 100
+    missing = requests.get(f"{served}/docs/static/..%2Fopenapi.json", timeout=10)
+    assert (missing.status_code, missing.json()["error"]) == (404, "RESOURCE_NOT_FOUND")
+    assert not any(path.startswith(("/docs", "/redoc")) for path in document["paths"])
