@@ -18,7 +18,6 @@ from tests.support.facade_http import HttpApi, OpenApiChecker, serving_app
 from tests.support.history import PROFILES
 from tests.support.history_truth import HistoryTruth
 
-ZONES = ("UTC", "America/New_York", "Asia/Kathmandu")
 WEEK_STARTS = {"monday": 0, "sunday": 6}
 
 
@@ -26,8 +25,15 @@ def _path(org_id: str, workspace_id: str, period: str) -> str:
     return f"/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/{period}"
 
 
-@pytest.mark.parametrize("zone", ZONES)
-@pytest.mark.parametrize(("weeks", "week_start"), [(1, "monday"), (13, "monday"), (13, "sunday")])
+@pytest.mark.parametrize(
+    ("weeks", "week_start", "zone"),
+    [
+        (13, "monday", "UTC"),
+        (13, "sunday", "America/New_York"),
+        (13, "monday", "Asia/Kathmandu"),
+        (1, "sunday", "Asia/Kathmandu"),
+    ],
+)
 def test_weekly_equals_truth_for_every_workspace(
     http_api: HttpApi,
     token: Callable[..., str],
@@ -54,8 +60,9 @@ def test_weekly_equals_truth_for_every_workspace(
         assert len(body["data"]) == weeks
 
 
-@pytest.mark.parametrize("zone", ZONES)
-@pytest.mark.parametrize("months", [1, 3])
+@pytest.mark.parametrize(
+    ("months", "zone"), [(3, "UTC"), (3, "Asia/Kathmandu"), (1, "America/New_York")]
+)
 def test_monthly_equals_truth_for_every_workspace(
     http_api: HttpApi, token: Callable[..., str], truth: HistoryTruth, months: int, zone: str
 ) -> None:
