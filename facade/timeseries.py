@@ -4,7 +4,9 @@ Per request: one instant query checks the workspace and the activity collector's
 one range query per run of equally spaced boundaries reads, at each boundary, the counter's
 last sample, its resets and its minimum over the window back to the previous boundary; only
 when the first boundary's window is empty is one long-lookback query added, and only buckets
-that may hold a counter reset have their raw samples fetched.
+that may hold a counter reset have their raw samples fetched. Weeks and months are counted
+as their calendar days and summed; asking further back than the retention is a 422 before any
+query (`facade.retention`).
 """
 
 from __future__ import annotations
