@@ -27,7 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.history_truth import HistoryTruth
 
-WAIT = 20  # seconds for a page or an answer to show
+WAIT = 60  # seconds for a page or an answer to show (generous: the machine may be busy)
 
 
 def _binary(name: str) -> str:
