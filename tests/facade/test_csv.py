@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from facade.csv_bodies import csv_text
 from tests.support.facade_http import HttpApi
 from tests.support.history_truth import HistoryTruth
 
@@ -139,3 +140,13 @@ def test_only_the_series_and_the_rollup_offer_csv(http_api: HttpApi) -> None:
             for period in ("hourly", "daily", "weekly", "monthly")
         ),
     }
+
+
+def test_fields_are_quoted_as_rfc_4180_says() -> None:
+    text = csv_text([("org_id", "workspace_id"), ('org "a"', "ws,1"), ("org-b", "line\r\nbreak")])
+    assert text == ('org_id,workspace_id\r\n"org ""a""","ws,1"\r\norg-b,"line\r\nbreak"\r\n')
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [
+        ["org_id", "workspace_id"],
+        ['org "a"', "ws,1"],
+        ["org-b", "line\r\nbreak"],
+    ]
