@@ -4,11 +4,15 @@
    endpoints over HTTP, divided by the median latency of the very queries the façade sent,
    replayed straight to Prometheus by a plain `requests` session.
 2. Daily 90 in a DST zone: one range query per equally spaced run (what the façade does)
-   against one instant query per boundary.
+   against one instant query per boundary. Weeks and months in UTC counted per calendar day
+   and summed (what the façade does) against read at their own boundaries; ws-a01 has a
+   counter reset in the current week and month.
 3. Requests per second of the summary endpoint under `mm-analytics facade` (gunicorn, two
    workers) at 1, 8 and 32 concurrent clients. The clients run on the same two cores.
 
-Run: `.venv/bin/python bench/bench_facade.py` (builds or reuses the cached history TSDB).
+Run: `.venv/bin/python bench/bench_facade.py` (builds or reuses the cached history TSDB);
+`bench/bench_facade.py latency calendar` runs only those parts (`latency`, `daily`,
+`calendar`, `throughput`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,8 +41,9 @@ if str(REPO_ROOT) not in sys.path:  # run as `python bench/bench_facade.py`
     sys.path.insert(0, str(REPO_ROOT))
 
 from facade import FacadeConfig, create_app, promql
-from facade.buckets import daily, reads
+from facade.buckets import daily, days_of, monthly, reads, regrouped, weekly
 from facade.credentials import JwtSettings
+from facade.state import EXTENSION
 from facade.tokens import mint_token, permissions_for
 from tests.support import loopback
 from tests.support.facade_http import RecordingSession
@@ -55,6 +62,14 @@ ENDPOINTS: dict[str, tuple[str, Params]] = {
     "daily 90 (America/New_York)": (
         f"{BASE}/executions/daily",
         {"days": 90, "tz": "America/New_York"},
+    ),
+    "weekly 13 (America/New_York)": (
+        f"{BASE}/executions/weekly",
+        {"weeks": 13, "tz": "America/New_York"},
+    ),
+    "monthly 3 (America/New_York)": (
+        f"{BASE}/executions/monthly",
+        {"months": 3, "tz": "America/New_York"},
     ),
 }
 
@@ -181,6 +196,22 @@ def daily_strategies(prometheus: PrometheusServer) -> None:
     )
 
 
+def calendar_strategies(prometheus: PrometheusServer) -> None:
+    """Part 2b: weeks and months counted per day and summed, or at their own boundaries."""
+    config = FacadeConfig(prometheus_url=prometheus.url, insecure_disable_auth=True)
+    series = create_app(config, clock=lambda: END).extensions[EXTENSION].series
+    scope = promql.Scope("org-alpha", "ws-a01")
+    for name, buckets in (
+        ("weekly 13", weekly(END, 13, UTC, 0)),
+        ("monthly 3", monthly(END, 3, UTC)),
+    ):
+        days = days_of(buckets)
+        assert regrouped(buckets, days, series.counts(scope, days)) == series.counts(scope, buckets)
+        per_day = median_ms(partial(series.counts, scope, days), 20)
+        per_bucket = median_ms(partial(series.counts, scope, buckets), 20)
+        print(f"{name} UTC: per day {per_day:.1f} ms, per bucket {per_bucket:.1f} ms")
+
+
 def load(url: str, headers: dict[str, str], clients: int, seconds: float) -> float:
     """Requests per second that `clients` threads get answered with 200 in `seconds`."""
     done = [0] * clients
@@ -229,15 +260,23 @@ def throughput(workdir: Path, threads: int) -> None:
         stack.stop()
 
 
-def main() -> int:
-    """Run every part and print the figures."""
+PARTS = ("latency", "daily", "calendar", "throughput")
+
+
+def main(parts: list[str]) -> int:
+    """Run the named parts (all of them by default) and print the figures."""
+    parts = parts or list(PARTS)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log between figures
     workdir = Path(tempfile.mkdtemp(prefix="bench-facade-"))
     try:
         with history_prometheus(workdir / "history") as prometheus:
-            latency_ratios(prometheus)
-            daily_strategies(prometheus)
-        for threads in (1, 4):
+            if "latency" in parts:
+                latency_ratios(prometheus)
+            if "daily" in parts:
+                daily_strategies(prometheus)
+            if "calendar" in parts:
+                calendar_strategies(prometheus)
+        for threads in (1, 4) if "throughput" in parts else ():
             throughput(workdir / f"threads-{threads}", threads)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -245,4 +284,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

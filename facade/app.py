@@ -13,6 +13,7 @@ from flask import Flask
 from facade import cors, errors, openapi, telemetry
 from facade.auth import Authenticator
 from facade.config import ConfigError, FacadeConfig, load_config, problems
+from facade.docs_pages import docs
 from facade.inventory import InventoryService
 from facade.ops import ops
 from facade.prometheus import PrometheusClient, default_session
@@ -70,13 +71,14 @@ def create_app(
     cors.init_app(app, config.cors_origins)
     app.register_blueprint(api)
     app.register_blueprint(ops)
+    app.register_blueprint(docs)
     app.extensions[EXTENSION] = FacadeState(
         config=config,
         clock=clock,
         client=client,
         authenticator=Authenticator(config),
         inventory=InventoryService(reader),
-        series=ExecutionSeriesService(reader),
+        series=ExecutionSeriesService(reader, config.retention_days),
         metrics=metrics,
         openapi=openapi.document(app),
     )

@@ -1,4 +1,5 @@
-"""Time buckets of the execution series: hours in UTC, calendar days in any IANA zone.
+"""Time buckets of the execution series: hours in UTC; calendar days, weeks and months in any
+IANA zone.
 
 A series of N buckets ends with the current, partial one (from its start to "now"). Counter
 values are read at the boundaries p0 < p1 < ... < pN (the bucket starts, then "now"); bucket k
@@ -9,6 +10,8 @@ day of 23 or 25 hours gets a run of its own).
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
@@ -66,6 +69,48 @@ def daily(now: float, days: int, zone: tzinfo) -> Buckets:
     today = datetime.fromtimestamp(now, zone)
     starts = tuple(_midnight(today - timedelta(days=i), zone) for i in range(days - 1, -1, -1))
     return Buckets(starts, now, zone)
+
+
+def weekly(now: float, weeks: int, zone: tzinfo, week_start: int) -> Buckets:
+    """`weeks` calendar-week buckets of `zone` starting on weekday `week_start` (0: Monday),
+    the last one the current week up to `now`."""
+    today = datetime.fromtimestamp(now, zone)
+    this_week = today - timedelta(days=(today.weekday() - week_start) % 7)
+    starts = tuple(
+        _midnight(this_week - timedelta(weeks=i), zone) for i in range(weeks - 1, -1, -1)
+    )
+    return Buckets(starts, now, zone)
+
+
+def _month_start(year: int, month: int, zone: tzinfo) -> float:
+    return _midnight(datetime(year, month, 1), zone)
+
+
+def monthly(now: float, months: int, zone: tzinfo) -> Buckets:
+    """`months` calendar-month buckets of `zone`, the last one the current month up to `now`."""
+    today = datetime.fromtimestamp(now, zone)
+    index = today.year * 12 + today.month - 1
+    starts = tuple(
+        _month_start((index - i) // 12, (index - i) % 12 + 1, zone)
+        for i in range(months - 1, -1, -1)
+    )
+    return Buckets(starts, now, zone)
+
+
+def days_of(buckets: Buckets) -> Buckets:
+    """The calendar days of `buckets.zone` from the first bucket's start to "now" (weeks and
+    months start at a midnight, so each of their buckets is a run of whole days)."""
+    first = datetime.fromtimestamp(buckets.starts[0], buckets.zone).date()
+    today = datetime.fromtimestamp(buckets.now, buckets.zone).date()
+    return daily(buckets.now, (today - first).days + 1, buckets.zone)
+
+
+def regrouped(buckets: Buckets, days: Buckets, counts: Sequence[int]) -> list[int]:
+    """The counts of `days` summed into the buckets that hold them."""
+    sums = [0] * len(buckets.starts)
+    for start, count in zip(days.starts, counts, strict=True):
+        sums[bisect_right(buckets.starts, start) - 1] += count
+    return sums
 
 
 def reads(buckets: Buckets) -> list[Run]:

@@ -21,6 +21,8 @@ from facade.credentials import ApiKey, JwtSettings, jwt_settings, load_api_keys
 T = TypeVar("T")
 
 DEFAULT_PROMETHEUS_URL = "http://127.0.0.1:9090"
+# The stack's Prometheus keeps 120 days (`stack.supervisor`, docker-compose.yml).
+DEFAULT_RETENTION_DAYS = 120.0
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _ORIGIN = re.compile(
     r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$"
@@ -52,6 +54,7 @@ class FacadeConfig:
     api_keys: tuple[ApiKey, ...] = ()
     insecure_disable_auth: bool = False
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API ("*": any)
+    retention_days: float = DEFAULT_RETENTION_DAYS  # how far back the store keeps samples
 
     @property
     def auth_configured(self) -> bool:
@@ -71,6 +74,8 @@ def problems(config: FacadeConfig) -> list[str]:
         found.append("FACADE_STALE_AFTER must be a positive number of seconds")
     if config.retry_after < 1:
         found.append("FACADE_RETRY_AFTER must be a whole number of seconds, at least 1")
+    if config.retention_days <= 0:
+        found.append("FACADE_RETENTION_DAYS must be a positive number of days")
     if not config.auth_configured and not config.insecure_disable_auth:
         found.append(
             "no authentication is configured: set FACADE_JWT_SECRET, FACADE_JWT_PUBLIC_KEY_FILE "
@@ -166,6 +171,9 @@ def load_config(env: Mapping[str, str]) -> FacadeConfig:
             filter(
                 None, (part.strip() for part in (read.text("FACADE_CORS_ORIGINS") or "").split(","))
             )
+        ),
+        retention_days=read.parsed(
+            "FACADE_RETENTION_DAYS", _seconds, DEFAULT_RETENTION_DAYS, "a number of days"
         ),
     )
     credential_problems = [*jwt_problems, *key_problems]

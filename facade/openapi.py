@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from facade.bodies import ErrorResponse, HTTPValidationError
+from facade.csv_bodies import CSV_TYPE
 from facade.last_modified import LAST_MODIFIED
 from facade.operations import Operation, operation_of
 
@@ -85,6 +86,8 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
             }
         }
     responses = {"200": ok}
+    if operation.csv is not None:
+        responses["200"]["content"][CSV_TYPE] = {"schema": {"type": "string"}}
     for status, description in operation.errors.items():
         model = HTTPValidationError if status == "422" else ErrorResponse
         responses[status] = _response(description, "application/json", refs[model])
@@ -130,6 +133,8 @@ def _served(app: Flask) -> dict[str, tuple[str, str, Operation]]:
         operation = operation_of(view)
         if view is None or operation is None or set(rule.methods or ()) - {"GET", "HEAD"}:
             raise RuntimeError(f"route {rule.rule} ({rule.endpoint}) has no OpenAPI description")
+        if not operation.documented:
+            continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         served[path] = (view.__name__, (view.__doc__ or operation.summary).strip(), operation)
     return served

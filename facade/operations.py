@@ -3,7 +3,9 @@
 `@operation(...)` records an `Operation` on the view and wraps it: the declared parameters
 are validated (`facade.params.parse`) and passed to the view as keyword arguments, and the
 body model the view returns is answered as its own JSON. `facade.openapi` documents every
-served route from the same `Operation`, found through the URL map.
+served route from the same `Operation`, found through the URL map. An operation with a `csv`
+form answers CSV instead when the request's `Accept` prefers `text/csv` to JSON (q-values; a
+tie, `*/*` or no `Accept` is JSON); errors are always JSON.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
+from facade.csv_bodies import CSV_FORMS, CSV_TYPE, CsvRows, csv_text
 from facade.last_modified import answering, stamp
 from facade.params import Param, parse
 
@@ -47,6 +50,12 @@ class Operation:
     errors: Mapping[str, str]  # status: description
     secured: bool
     content_type: str
+    documented: bool = True  # False: served, but not part of the API (the docs pages)
+
+    @property
+    def csv(self) -> CsvRows | None:
+        """The CSV form of the body model, if it has one."""
+        return CSV_FORMS.get(self.body) if self.body is not None else None
 
     def answer(self, view: View, returned: Any) -> ResponseReturnValue:
         """The response for what `view` returned: the body model's JSON, or its Response."""
@@ -56,7 +65,16 @@ class Operation:
             raise TypeError(
                 f"{view.__name__} answered {type(returned).__name__}, not {self.body.__name__}"
             )
-        return stamp(jsonify(returned.model_dump(mode="json")), returned)
+        if self.csv is None:
+            return stamp(jsonify(returned.model_dump(mode="json")), returned)
+        if request.accept_mimetypes.best_match(("application/json", CSV_TYPE)) == CSV_TYPE:
+            response = Response(
+                csv_text(self.csv(returned)), content_type=f"{CSV_TYPE}; charset=utf-8"
+            )
+        else:
+            response = jsonify(returned.model_dump(mode="json"))
+        response.vary.add("Accept")
+        return stamp(response, returned)
 
 
 def operation(
@@ -81,6 +99,14 @@ def operation(
         return serve
 
     return attach
+
+
+def served_only(view: View) -> View:
+    """Mark a route that is served but is not part of the API, so not in the document."""
+    summary = (view.__doc__ or view.__name__).strip()
+    declared = Operation(summary, (), None, {}, False, "text/html", documented=False)
+    setattr(view, _ATTRIBUTE, declared)
+    return view
 
 
 def operation_of(view: View | None) -> Operation | None:

@@ -45,6 +45,10 @@ def _known_zone(name: str) -> str:
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Hours = Annotated[int, Field(ge=1, le=168)]
 Days = Annotated[int, Field(ge=1, le=90)]
+# Up to 13 weeks and 3 months always; more while the retention covers them (`facade.retention`).
+Weeks = Annotated[int, Field(ge=1, le=520)]
+Months = Annotated[int, Field(ge=1, le=120)]
+WeekStart = Literal["monday", "sunday"]
 TimeZone = Annotated[
     str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_zone)
 ]
@@ -124,11 +128,30 @@ TZ = Param(
     "IANA time zone whose calendar days the buckets follow (default UTC)",
     example="Europe/Berlin",
 )
+WEEKS = Param(
+    "weeks",
+    "query",
+    TypeAdapter(Weeks),
+    "Number of calendar weeks (1-13; more while the configured retention covers them)",
+    4,
+)
+MONTHS = Param(
+    "months",
+    "query",
+    TypeAdapter(Months),
+    "Number of calendar months (1-3; more while the configured retention covers them)",
+    3,
+)
+WEEK_START = Param(
+    "week_start", "query", TypeAdapter(WeekStart), "The first day of a calendar week", "monday"
+)
 
 WORKSPACE_PARAMS = (ORG_ID, WORKSPACE_ID)
 ROLLUP_PARAMS = (ORG_ID, WORKSPACE_FILTER)
 HOURLY_PARAMS = (ORG_ID, WORKSPACE_ID, HOURS)
 DAILY_PARAMS = (ORG_ID, WORKSPACE_ID, DAYS, TZ)
+WEEKLY_PARAMS = (ORG_ID, WORKSPACE_ID, WEEKS, TZ, WEEK_START)
+MONTHLY_PARAMS = (ORG_ID, WORKSPACE_ID, MONTHS, TZ)
 APP_PARAMS = (ORG_ID, WORKSPACE_ID, APP_ID)
 NAMESPACE_PARAMS = (ORG_ID, WORKSPACE_ID, NAMESPACE_ID)
 

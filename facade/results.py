@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-Period = Literal["hourly", "daily"]
+Period = Literal["hourly", "daily", "weekly", "monthly"]
 
 
 @dataclass(frozen=True)

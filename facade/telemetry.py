@@ -89,7 +89,9 @@ def init_app(app: Flask, metrics: FacadeMetrics) -> None:
 
     @app.after_request
     def finish(response: Response) -> Response:
-        response.headers.update(SECURITY_HEADERS)
+        # A view may set its own policy or caching (the docs pages and their assets do).
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
         started = g.get("started", time.perf_counter())
         method = request.method if request.method in KNOWN_METHODS else "other"

@@ -1,22 +1,27 @@
-"""Hourly and daily execution series, exact to the execution.
+"""Hourly, daily, weekly and monthly execution series, exact to the execution.
 
 Per request: one instant query checks the workspace and the activity collector's freshness;
 one range query per run of equally spaced boundaries reads, at each boundary, the counter's
 last sample, its resets and its minimum over the window back to the previous boundary; only
 when the first boundary's window is empty is one long-lookback query added, and only buckets
-that may hold a counter reset have their raw samples fetched.
+that may hold a counter reset have their raw samples fetched. Weeks and months are counted
+as their calendar days and summed; asking further back than the retention is a 422 before any
+query (`facade.retention`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, tzinfo
+from functools import partial
 
 from facade import buckets as calendar
-from facade import promql
+from facade import promql, retention
+from facade.config import DEFAULT_RETENTION_DAYS
 from facade.counting import BoundaryRead, boundary_values, bucket_counts, may_have_reset
 from facade.prometheus import Series
 from facade.readings import Reader
-from facade.results import TimeSeries
+from facade.results import Period, TimeSeries
 
 METRIC = "executions"
 
@@ -39,11 +44,12 @@ def _reads_of(series: list[Series], run: calendar.Run) -> dict[int, BoundaryRead
 
 
 class ExecutionSeriesService:
-    """Executions per hour or per calendar day of one workspace."""
+    """Executions per hour or per calendar day, week or month of one workspace."""
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Reader, retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
         self.reader = reader
         self.client = reader.client
+        self.retention_days = retention_days
 
     def hourly(self, scope: promql.Scope, hours: int) -> TimeSeries:
         """The last `hours` UTC hours, the current one last."""
@@ -60,6 +66,33 @@ class ExecutionSeriesService:
         return TimeSeries(
             METRIC, "daily", tuple(buckets.labels()), tuple(self.counts(scope, buckets))
         )
+
+    def weekly(self, scope: promql.Scope, weeks: int, zone: tzinfo, week_start: int) -> TimeSeries:
+        """The last `weeks` calendar weeks of `zone`, each from weekday `week_start` (0: Monday)
+        at midnight, this week last."""
+        build = partial(calendar.weekly, weeks=weeks, zone=zone, week_start=week_start)
+        return self._calendar(scope, "weekly", retention.WEEKS, build)
+
+    def monthly(self, scope: promql.Scope, months: int, zone: tzinfo) -> TimeSeries:
+        """The last `months` calendar months of `zone`, this month last."""
+        build = partial(calendar.monthly, months=months, zone=zone)
+        return self._calendar(scope, "monthly", retention.MONTHS, build)
+
+    def _calendar(
+        self,
+        scope: promql.Scope,
+        period: Period,
+        reach: retention.Reach,
+        build: Callable[[float], calendar.Buckets],
+    ) -> TimeSeries:
+        # The reach is checked before Prometheus is asked anything, like any invalid parameter.
+        retention.require_retained(reach, build(self.reader.clock()), self.retention_days)
+        buckets = build(self._check(scope))
+        # Counted per calendar day, then summed: each read spans a day, and a bucket holding a
+        # counter reset is recounted from one day of raw samples rather than a month of them.
+        days = calendar.days_of(buckets)
+        counts = calendar.regrouped(buckets, days, self.counts(scope, days))
+        return TimeSeries(METRIC, period, tuple(buckets.labels()), tuple(counts))
 
     def _check(self, scope: promql.Scope) -> float:
         reading = self.reader.read(promql.existence_parts(scope), ("activity",))

@@ -1,4 +1,4 @@
-"""The ten analytics routes of the spec: authenticate, validate, authorize, query, serialize.
+"""The analytics routes: authenticate, validate, authorize, query, serialize.
 
 Each request is authenticated first; `@operation` validates the declared parameters and
 serializes the body model the view returns; the view authorizes and asks one service."""
@@ -18,6 +18,7 @@ from facade.state import state
 
 api = Blueprint("analytics", __name__)
 WORKSPACE = "/v1/orgs/<org_id>/workspaces/<workspace_id>"
+WEEKDAYS = {"monday": 0, "sunday": 6}  # `week_start` as datetime.weekday()
 
 
 def route(rule: str) -> Any:
@@ -90,6 +91,29 @@ def daily_executions(
     scope = _authorized(Scope(org_id, workspace_id))
     zone = ZoneInfo(tz) if tz else UTC
     return bodies.TimeSeries.of(state().series.daily(scope, days, zone))
+
+
+@route(f"{WORKSPACE}/analytics/executions/weekly")
+@operation("Get weekly execution data", params=params.WEEKLY_PARAMS, body=bodies.TimeSeries)
+def weekly_executions(
+    org_id: str, workspace_id: str, weeks: int, tz: str | None, week_start: str
+) -> bodies.TimeSeries:
+    """Executions per calendar week, UTC or in the `tz` zone, from `week_start` at midnight."""
+    scope = _authorized(Scope(org_id, workspace_id))
+    zone = ZoneInfo(tz) if tz else UTC
+    weekday = WEEKDAYS[week_start]
+    return bodies.TimeSeries.of(state().series.weekly(scope, weeks, zone, weekday))
+
+
+@route(f"{WORKSPACE}/analytics/executions/monthly")
+@operation("Get monthly execution data", params=params.MONTHLY_PARAMS, body=bodies.TimeSeries)
+def monthly_executions(
+    org_id: str, workspace_id: str, months: int, tz: str | None
+) -> bodies.TimeSeries:
+    """Executions per calendar month, UTC or in the `tz` zone."""
+    scope = _authorized(Scope(org_id, workspace_id))
+    zone = ZoneInfo(tz) if tz else UTC
+    return bodies.TimeSeries.of(state().series.monthly(scope, months, zone))
 
 
 @route(f"{WORKSPACE}/apps/<app_id>/analytics")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system programs the stack and its tests run (Prometheus, promtool, Alertmanager,
-# VictoriaMetrics, docker-compose, Node.js and npm) from Debian's packages when they are missing.
-# With --check it only names what is missing.
+# VictoriaMetrics, docker-compose, Node.js and npm, and the browser the docs page test drives:
+# chromium, chromedriver) from Debian's packages when they are missing. With --check it only
+# names what is missing.
 set -euo pipefail
 
 declare -A package_of=(
@@ -18,6 +19,8 @@ declare -A package_of=(
   # The client tests run openapi-typescript, tsc and Redocly's linter (npm packages).
   [node]=nodejs
   [npm]=npm
+  [chromium]=chromium
+  [chromedriver]=chromium-driver
 )
 
 missing=()

@@ -16,7 +16,13 @@ from facade import FacadeConfig, create_app
 from facade.credentials import JwtSettings
 from facade.state import EXTENSION
 from facade.tokens import mint_token, permissions_for
-from tests.support.facade_http import ApiClient, OpenApiChecker, RecordingSession
+from tests.support.facade_http import (
+    ApiClient,
+    HttpApi,
+    OpenApiChecker,
+    RecordingSession,
+    serving_app,
+)
 from tests.support.facade_live import LiveStack
 from tests.support.history import END
 from tests.support.history_build import history_tsdb
@@ -85,6 +91,13 @@ def app(make_app: Callable[..., Flask], session_recorder: RecordingSession) -> F
 
 
 @pytest.fixture(scope="session")
+def served(app: Flask) -> Iterator[str]:
+    """The base URL of the shared app served over HTTP on loopback."""
+    with serving_app(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def checker(app: Flask) -> OpenApiChecker:
     """Validates every answer of the tests against the app's OpenAPI document."""
     return OpenApiChecker(app.extensions[EXTENSION].openapi)
@@ -94,6 +107,12 @@ def checker(app: Flask) -> OpenApiChecker:
 def api(app: Flask, checker: OpenApiChecker) -> ApiClient:
     """A client of the shared app."""
     return ApiClient(app.test_client(), checker)
+
+
+@pytest.fixture
+def http_api(served: str, checker: OpenApiChecker) -> HttpApi:
+    """A client of the shared app over HTTP."""
+    return HttpApi(served, checker)
 
 
 @pytest.fixture

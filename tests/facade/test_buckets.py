@@ -79,3 +79,46 @@ def test_now_on_a_boundary_reads_no_empty_window() -> None:
     result = buckets.hourly(at("2025-03-20T10:00:00+00:00"), 2)
     runs = buckets.reads(result)
     assert [(run.first, run.last) for run in runs] == [(0, 1)]
+
+
+def test_weeks_start_on_monday_or_sunday_and_the_current_one_is_partial() -> None:
+    now = at("2025-03-20T10:37:30+00:00")  # a Thursday
+    monday = buckets.weekly(now, 2, UTC, 0)
+    assert monday.labels() == ["2025-03-10T00:00:00Z", "2025-03-17T00:00:00Z"]
+    assert lengths(monday) == [168.0, 3 * 24 + 10.625]
+    sunday = buckets.weekly(now, 1, UTC, 6)
+    assert sunday.labels() == ["2025-03-16T00:00:00Z"]
+    on_the_day = buckets.weekly(at("2025-03-17T00:00:00+00:00"), 1, UTC, 0)
+    assert lengths(on_the_day) == [0.0]
+
+
+def test_a_week_holding_a_dst_change_is_167_hours_in_new_york() -> None:
+    result = buckets.weekly(at("2025-03-20T12:00:00-04:00"), 3, ZoneInfo("America/New_York"), 6)
+    assert result.labels() == [
+        "2025-03-02T00:00:00-05:00",
+        "2025-03-09T00:00:00-05:00",
+        "2025-03-16T00:00:00-04:00",
+    ]
+    assert lengths(result)[:2] == [168.0, 167.0]
+
+
+def test_months_are_calendar_months_of_the_zone() -> None:
+    result = buckets.monthly(at("2025-03-20T10:37:30+00:00"), 4, ZoneInfo("Asia/Kathmandu"))
+    assert result.labels() == [
+        "2024-12-01T00:00:00+05:45",
+        "2025-01-01T00:00:00+05:45",
+        "2025-02-01T00:00:00+05:45",
+        "2025-03-01T00:00:00+05:45",
+    ]
+    assert lengths(result)[:3] == [31 * 24.0, 31 * 24.0, 28 * 24.0]
+    # 2025-02-28T23:00 in New York is already March in UTC.
+    new_york = buckets.monthly(at("2025-03-01T04:00:00+00:00"), 1, ZoneInfo("America/New_York"))
+    assert new_york.labels() == ["2025-02-01T00:00:00-05:00"]
+
+
+def test_days_of_weeks_regroup_into_the_weeks() -> None:
+    weeks = buckets.weekly(at("2025-03-20T10:37:30+00:00"), 2, ZoneInfo("Asia/Kolkata"), 0)
+    days = buckets.days_of(weeks)
+    assert len(days.starts) == 7 + 4
+    assert set(weeks.starts) <= set(days.starts)
+    assert buckets.regrouped(weeks, days, list(range(1, 12))) == [sum(range(1, 8)), 8 + 9 + 10 + 11]

@@ -163,3 +163,12 @@ def test_cors_origins_are_off_by_default_and_read_as_a_list() -> None:
 def test_bad_cors_origins_are_refused(origins: str) -> None:
     with pytest.raises(ConfigError, match="FACADE_CORS_ORIGINS"):
         load_config({"FACADE_JWT_SECRET": SECRET, "FACADE_CORS_ORIGINS": origins})
+
+
+def test_retention_days() -> None:
+    assert load_config({"FACADE_JWT_SECRET": SECRET}).retention_days == 120.0
+    config = load_config({"FACADE_JWT_SECRET": SECRET, "FACADE_RETENTION_DAYS": "400"})
+    assert config.retention_days == 400.0
+    for wrong in ("0", "-3", "soon", "inf"):
+        with pytest.raises(ConfigError, match="FACADE_RETENTION_DAYS"):
+            load_config({"FACADE_JWT_SECRET": SECRET, "FACADE_RETENTION_DAYS": wrong})

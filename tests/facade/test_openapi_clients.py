@@ -30,6 +30,10 @@ OPERATION_IDS = {
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions": "execution_metrics",
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/hourly": "hourly_executions",
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/daily": "daily_executions",
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/weekly": "weekly_executions",
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/monthly": (
+        "monthly_executions"
+    ),
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/analytics": "app_analytics",
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/namespaces/{namespace_id}/analytics": (
         "namespace_analytics"
@@ -132,8 +136,7 @@ def sdk_client(sdk: Any, app: Flask) -> Any:
 def test_operation_ids_are_pinned(app: Flask) -> None:
     paths = app.extensions[EXTENSION].openapi["paths"]
     found = {path: item["get"]["operationId"] for path, item in paths.items()}
-    assert {path: found.get(path) for path in OPERATION_IDS} == OPERATION_IDS
-    assert len(set(found.values())) == len(found)
+    assert found == OPERATION_IDS  # a new operation is pinned when it is added
 
 
 def test_the_document_is_written_for_generators(app: Flask) -> None:

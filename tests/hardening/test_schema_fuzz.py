@@ -133,6 +133,44 @@ def test_generated_requests_with_a_token_are_documented_and_never_5xx(
     assert {label for label, status, _ in answers if status == 200} == {
         operation.label for operation in operations(schema)
     }
+    assert {
+        "GET /v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/weekly",
+        "GET /v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/monthly",
+    } <= {label for label, _, _ in answers}
+
+
+def test_generated_requests_asking_for_csv_are_documented_and_never_5xx(
+    stack: SecureStack, schema: schemathesis.schemas.BaseSchema
+) -> None:
+    """The operations offering `text/csv` (the series and the org rollup), asked for it."""
+    genuine = Genuine.of(stack.live)
+    headers = {"Authorization": f"Bearer {stack.credentials.token()}", "Accept": "text/csv"}
+    offering = [
+        operation
+        for operation in operations(schema)
+        if "text/csv" in operation.definition.raw["responses"]["200"]["content"]
+    ]
+    cases = [
+        case
+        for operation in offering
+        for case in generated(
+            operation.as_strategy(GenerationMode.POSITIVE, path_parameters=genuine.path_values()),
+            20,
+        )
+    ]
+    csv_answers: set[str] = set()
+
+    def send(case: Case) -> Answer:
+        response = case.call(base_url=stack.facade.url, headers=headers)
+        if response.headers.get("content-type", [""])[0].startswith("text/csv"):
+            csv_answers.add(case.operation.label)
+        return checked(case, response)
+
+    answers = send_all(cases, send)
+    assert [why for _, _, why in answers if why is not None] == []
+    assert all(status < 500 for _, status, _ in answers)
+    assert len(offering) == 5
+    assert csv_answers == {operation.label for operation in offering}
 
 
 def test_generated_requests_without_a_token_are_all_401(

@@ -98,6 +98,29 @@ class HistoryTruth:
     ) -> list[dict[str, object]]:
         """Expected `data` of the daily series in `zone`."""
         starts = list(day_starts(zone, now - (days + 1) * 25 * HOUR, now))[-days:]
+        return self._series(workspace_id, starts, zone, now)
+
+    def weekly(
+        self, workspace_id: str, weeks: int, zone: tzinfo, week_start: int = 0, now: float = END
+    ) -> list[dict[str, object]]:
+        """Expected `data` of the weekly series in `zone`: weeks from local midnight of weekday
+        `week_start` (0: Monday), this week last."""
+        days = day_starts(zone, now - (weeks + 1) * 7 * 25 * HOUR, now)
+        starts = [s for s in days if datetime.fromtimestamp(s, zone).weekday() == week_start]
+        return self._series(workspace_id, starts[-weeks:], zone, now)
+
+    def monthly(
+        self, workspace_id: str, months: int, zone: tzinfo, now: float = END
+    ) -> list[dict[str, object]]:
+        """Expected `data` of the monthly series in `zone`: months from local midnight of their
+        first day, this month last."""
+        days = day_starts(zone, now - (months + 1) * 31 * 25 * HOUR, now)
+        starts = [s for s in days if datetime.fromtimestamp(s, zone).day == 1]
+        return self._series(workspace_id, starts[-months:], zone, now)
+
+    def _series(
+        self, workspace_id: str, starts: list[float], zone: tzinfo, now: float
+    ) -> list[dict[str, object]]:
         counts = self._shown[workspace_id].buckets([*starts, now])
         return [
             {"timestamp": label(s, zone), "value": c} for s, c in zip(starts, counts, strict=True)
