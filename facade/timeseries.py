@@ -1,7 +1,8 @@
 """Hourly and daily execution series, exact to the execution.
 
 Per request: one instant query checks the workspace and the activity collector's freshness;
-one range query per run of equally spaced boundaries reads, at each boundary, the counter's
+one range query per run of equally spaced boundaries (sent from a multiple of its step, its
+selectors looking back by as much, see `buckets.Run.shift`) reads, at each boundary, the counter's
 last sample, its resets and its minimum over the window back to the previous boundary; only
 when the first boundary's window is empty is one long-lookback query added, and only buckets
 that may hold a counter reset have their raw samples fetched.
@@ -26,7 +27,7 @@ def _reads_of(series: list[Series], run: calendar.Run) -> dict[int, BoundaryRead
     for item in series:
         part = item.labels.get(promql.PART_LABEL, "")
         for at, value in item.points:
-            index = run.first + round((at - run.start) / run.step)
+            index = run.first + round((at - run.shift - run.start) / run.step)
             columns.setdefault(index, {})[part] = value
     return {
         index: BoundaryRead(
@@ -71,9 +72,11 @@ class ExecutionSeriesService:
         points = buckets.boundaries
         reads: list[BoundaryRead | None] = [None] * len(points)
         for run in calendar.reads(buckets):
-            end = run.start + (run.last - run.first) * run.step
             series = self.client.range(
-                promql.counter_reads(scope, run.step), run.start, end, run.step
+                promql.counter_reads(scope, run.step, run.shift),
+                run.start + run.shift,
+                run.end + run.shift,
+                run.step,
             )
             for index, read in _reads_of(series, run).items():
                 reads[index] = read

@@ -89,6 +89,7 @@ def every_query() -> list[str]:
     return [
         promql.tagged(parts),
         promql.counter_reads(scope, 3600),
+        promql.counter_reads(scope, 86400, 19800),
         promql.counter_before(scope),
         promql.counter_samples(scope, 86400),
     ]
