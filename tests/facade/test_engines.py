@@ -75,11 +75,16 @@ def test_a_cache_that_aligns_ranges_changes_no_bucket(
     scope = Scope("org-alpha", "ws-a01")
     day = 86400
     start = END - END % day - 89 * day - 19800  # 90 Kolkata midnights, 18:30 UTC each
-    params = {"query": counter_reads(scope, day), "start": start, "end": start + 89 * day}
+    params: dict[str, str | float] = {
+        "query": counter_reads(scope, day),
+        "start": start,
+        "end": start + 89 * day,
+        "step": day,
+    }
     url = f"{history_victoriametrics.url}/api/v1/query_range"
 
     def first_time(**extra: str) -> float:
-        answer = requests.get(url, params={**params, "step": day, **extra}, timeout=30).json()
+        answer = requests.get(url, params={**params, **extra}, timeout=30).json()
         return float(answer["data"]["result"][0]["values"][0][0])
 
     assert first_time(nocache="1") == start
