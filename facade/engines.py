@@ -7,8 +7,11 @@ query must carry for that to hold:
   has 50 or more points (for its result cache), and evaluates an instant query within 30 s of
   its own clock 30 s earlier (`-search.latencyOffset`). `nocache=1` turns both off, so a daily
   bucket of a half-hour zone starts where it should and `updated_at` is the newest collection.
-- Prometheus, Mimir and Thanos need nothing more. (Query frontends that align a range with its
-  step are harmless: `facade.timeseries` only sends ranges that start on a multiple of the step.)
+  A cluster whose storage node is down answers from the others unless told
+  `deny_partial_response=1` (the single node ignores it): a count must fail, not shrink.
+- Thanos answers from the stores it reaches, unless `partial_response=false`.
+- Prometheus and Mimir need nothing more. (Query frontends that align a range with its step are
+  harmless: `facade.timeseries` only sends ranges that start on a multiple of the step.)
 
 `auto` asks `/api/v1/status/buildinfo` once: Mimir names itself in `application`, VictoriaMetrics
 answers without the `revision` Prometheus and Thanos report (1.79 answers an empty object).
@@ -36,7 +39,8 @@ AUTO = "auto"
 ENGINE_SETTINGS = (AUTO, *Engine)  # the values of FACADE_PROMETHEUS_ENGINE
 
 _QUERY_PARAMS: Mapping[Engine, Mapping[str, str]] = {
-    Engine.VICTORIAMETRICS: {"nocache": "1"},
+    Engine.VICTORIAMETRICS: {"nocache": "1", "deny_partial_response": "1"},
+    Engine.THANOS: {"partial_response": "false"},
 }
 
 

@@ -58,7 +58,8 @@ def test_victoriametrics_queries_carry_nocache_and_aligned_ranges(
     endpoints = [endpoint for endpoint, _ in session.calls]
     assert endpoints.count("buildinfo") == 1
     queries = [params for endpoint, params in session.calls if endpoint != "buildinfo"]
-    assert queries and all(params["nocache"] == "1" for params in queries)
+    assert queries
+    assert all(params["nocache"] == params["deny_partial_response"] == "1" for params in queries)
     ranges = [params for endpoint, params in session.calls if endpoint == "query_range"]
     assert ranges
     assert all(float(p["start"]) % float(p["step"]) == 0 for p in ranges if p["start"] != p["end"])
