@@ -6,7 +6,7 @@ import pytest
 
 STORES = ("prometheus", "victoriametrics")
 # The fixtures that put a test on the backfilled history (the build starts once one is collected).
-HISTORY_FIXTURES = ("history_store", "history_prometheus")
+HISTORY_FIXTURES = ("history_store", "history_prometheus", "history_victoriametrics")
 
 # Marks a test module whose every test runs once per store, each store started once per session.
 on_every_store = pytest.mark.parametrize("history_store", STORES, indirect=True, scope="session")
