@@ -45,7 +45,7 @@ class Run:
     @property
     def shift(self) -> float:
         """How far later the range is sent so that it starts on a multiple of its step, in whole
-        milliseconds; its selectors look back as far (`offset`). 0 for a single evaluation.
+        milliseconds; its selectors look back as far (`offset`). 0 for a single boundary.
 
         Query caches (VictoriaMetrics', a Thanos query frontend's) round a range's start down to
         a multiple of its step: a day of a zone east or west of UTC would move by hours.
