@@ -14,6 +14,7 @@ The base URL may carry a path prefix (`http://mimir:8080/prometheus`); tenant he
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -25,6 +26,8 @@ import requests
 
 from facade import engines
 from facade.engines import Engine
+
+log = logging.getLogger(__name__)
 
 
 class PrometheusError(Exception):
@@ -115,6 +118,7 @@ class PrometheusClient:
             except ValueError:
                 body = None
             self._engine = engines.from_buildinfo(body)
+            log.info("the query API at %s is %s", self._shown_base, self._engine)
         return self._engine
 
     def instant(self, expression: str, at: float) -> list[Sample]:
