@@ -122,7 +122,11 @@ def history_prometheus(workdir: Path) -> Iterator[PrometheusServer]:
 @contextmanager
 def facade_http(prometheus_url: str, session: requests.Session) -> Iterator[str]:
     """The façade, clock pinned to the history's end, on a loopback port."""
-    config = FacadeConfig(prometheus_url=prometheus_url, jwt=JwtSettings(("HS256",), secret=SECRET))
+    config = FacadeConfig(
+        prometheus_url=prometheus_url,
+        prometheus_engine="prometheus",  # known: no build information call among the replayed
+        jwt=JwtSettings(("HS256",), secret=SECRET),
+    )
     app = create_app(config, clock=lambda: END, session=session)
     with loopback.serving(make_server("127.0.0.1", free_port(), app, threaded=True)) as url:
         yield url
@@ -180,11 +184,10 @@ def daily_strategies(prometheus: PrometheusServer) -> None:
 
     def per_run() -> None:
         for run in reads(buckets):
-            end = run.start + (run.last - run.first) * run.step
             params: Params = {
-                "query": promql.counter_reads(scope, run.step),
-                "start": run.start,
-                "end": end,
+                "query": promql.counter_reads(scope, run.step, run.shift),
+                "start": run.start + run.shift,
+                "end": run.end + run.shift,
                 "step": run.step,
             }
             plain.get(f"{api}/query_range", params=params, timeout=30)

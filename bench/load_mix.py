@@ -106,7 +106,11 @@ def record_queries(
     mix: list[Request], prometheus_url: str, jwt_secret: str, token: Callable[[str], str]
 ) -> dict[Request, tuple[PrometheusCall, ...]]:
     """The Prometheus calls the façade makes for each request of the mix (each must answer 200)."""
-    env = {"FACADE_PROMETHEUS_URL": prometheus_url, "FACADE_JWT_SECRET": jwt_secret}
+    env = {
+        "FACADE_PROMETHEUS_URL": prometheus_url,
+        "FACADE_PROMETHEUS_ENGINE": "prometheus",  # only queries among the recorded calls
+        "FACADE_JWT_SECRET": jwt_secret,
+    }
     recorder = RecordingSession()
     client = create_app(load_config(env), session=recorder).test_client()
     recorded = {}

@@ -64,6 +64,7 @@ def create_app(
         timeout=config.prometheus_timeout,
         headers=dict(config.prometheus_headers),
         on_error=metrics.count_prometheus_error,
+        engine=config.prometheus_engine,
     )
     reader = Reader(client, clock, Freshness(config.stale_after, config.retry_after))
     errors.register_error_handlers(app, clock, config.retry_after)

@@ -45,6 +45,23 @@ class Run:
     start: float
     step: float
 
+    @property
+    def shift(self) -> float:
+        """How far later the range is sent so that it starts on a multiple of its step, in whole
+        milliseconds; its selectors look back as far (`offset`). 0 for a single boundary.
+
+        Query caches (VictoriaMetrics', a Thanos query frontend's) round a range's start down to
+        a multiple of its step: a day of a zone east or west of UTC would move by hours.
+        """
+        if self.last == self.first:
+            return 0.0
+        return round(-self.start % self.step * 1000) % round(self.step * 1000) / 1000
+
+    @property
+    def end(self) -> float:
+        """The last boundary of the run, where it is read."""
+        return self.start + (self.last - self.first) * self.step
+
 
 def iso_time(at: float, zone: tzinfo = UTC) -> str:
     """ISO-8601 with seconds and the zone's offset, `Z` for UTC."""

@@ -17,6 +17,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from facade.credentials import ApiKey, JwtSettings, jwt_settings, load_api_keys
+from facade.engines import AUTO, ENGINE_SETTINGS
 
 T = TypeVar("T")
 
@@ -48,6 +49,7 @@ class FacadeConfig:
     prometheus_url: str = DEFAULT_PROMETHEUS_URL
     prometheus_timeout: float = 10.0
     prometheus_headers: tuple[tuple[str, str], ...] = ()
+    prometheus_engine: str = AUTO
     stale_after: float = 300.0
     retry_after: int = 15
     jwt: JwtSettings | None = None
@@ -68,6 +70,11 @@ def problems(config: FacadeConfig) -> list[str]:
     parts = urlsplit(config.prometheus_url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         found.append(f"FACADE_PROMETHEUS_URL must be an http(s) URL, got {config.prometheus_url!r}")
+    if config.prometheus_engine not in ENGINE_SETTINGS:
+        found.append(
+            f"FACADE_PROMETHEUS_ENGINE must be one of {', '.join(ENGINE_SETTINGS)}, "
+            f"got {config.prometheus_engine!r}"
+        )
     if config.prometheus_timeout <= 0:
         found.append("FACADE_PROMETHEUS_TIMEOUT must be a positive number of seconds")
     if config.stale_after <= 0:
@@ -162,6 +169,7 @@ def load_config(env: Mapping[str, str]) -> FacadeConfig:
             "FACADE_PROMETHEUS_TIMEOUT", _seconds, 10.0, "a number of seconds"
         ),
         prometheus_headers=read.headers("FACADE_PROMETHEUS_HEADERS"),
+        prometheus_engine=(read.text("FACADE_PROMETHEUS_ENGINE") or AUTO).lower(),
         stale_after=read.parsed("FACADE_STALE_AFTER", _seconds, 300.0, "a number of seconds"),
         retry_after=read.parsed("FACADE_RETRY_AFTER", int, 15, "a whole number of seconds"),
         jwt=jwt,

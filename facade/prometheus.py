@@ -8,11 +8,13 @@ Exceptions, caught by the error handler through their base class:
     └── PrometheusResponseError  an answer that is not a successful query result
 
 The base URL may carry a path prefix (`http://mimir:8080/prometheus`); tenant headers
-(`X-Scope-OrgID`, ...) go with every request.
+(`X-Scope-OrgID`, ...) go with every request, and so do the query parameters of the engine
+(`facade.engines`), named in the configuration or asked once with `auto`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -21,6 +23,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+
+from facade import engines
+from facade.engines import Engine
+
+log = logging.getLogger(__name__)
 
 
 class PrometheusError(Exception):
@@ -85,6 +92,7 @@ class PrometheusClient:
         timeout: float,
         headers: Mapping[str, str] | None = None,
         on_error: Callable[[str], None] | None = None,
+        engine: str = Engine.PROMETHEUS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._shown_base = without_credentials(self.base_url)  # for messages
@@ -92,6 +100,26 @@ class PrometheusClient:
         self.timeout = timeout
         self.headers = dict(headers or {})
         self.on_error = on_error
+        self._engine = None if engine == engines.AUTO else Engine(engine)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine behind the query API; `auto` asks its build information once.
+
+        No connection or no answer in time fails like a query. A refusal or a proxy without
+        its store is taken for Prometheus and asked again by the next query; 404 is Prometheus.
+        """
+        if self._engine is None:
+            response = self._send("GET", engines.BUILDINFO, None)
+            if not response.ok and response.status_code != 404:
+                return Engine.PROMETHEUS
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            self._engine = engines.from_buildinfo(body)
+            log.info("the query API at %s is %s", self._shown_base, self._engine)
+        return self._engine
 
     def instant(self, expression: str, at: float) -> list[Sample]:
         """Evaluate an expression that returns an instant vector at time `at`."""
@@ -135,20 +163,30 @@ class PrometheusClient:
         return error
 
     def _post(self, endpoint: str, params: Mapping[str, str]) -> Mapping[str, Any]:
-        url = f"{self.base_url}/api/v1/{endpoint}"
-        shown = f"{self._shown_base}/api/v1/{endpoint}"
         # The query API's own timeout stops the evaluation when the client gives up. A form
         # body (POST) spares the long query the URL encoding and any URL length limit.
-        form = {**params, "timeout": f"{self.timeout:g}s"}
+        form = {**params, "timeout": f"{self.timeout:g}s", **engines.query_params(self.engine)}
+        response = self._send("POST", endpoint, form)
+        return self._data(f"{self._shown_base}/api/v1/{endpoint}", response)
+
+    def _send(
+        self, method: str, endpoint: str, form: Mapping[str, str] | None
+    ) -> requests.Response:
+        shown = f"{self._shown_base}/api/v1/{endpoint}"
         try:
-            response = self.session.post(url, data=form, headers=self.headers, timeout=self.timeout)
+            return self.session.request(
+                method,
+                f"{self.base_url}/api/v1/{endpoint}",
+                data=form,
+                headers=self.headers,
+                timeout=self.timeout,
+            )
         except requests.Timeout as exc:
             raise self._failed(
                 PrometheusTimeout(f"{shown}: no answer within {self.timeout:g} s")
             ) from exc
         except requests.RequestException as exc:
             raise self._failed(PrometheusUnreachable(f"{shown}: {exc}")) from exc
-        return self._data(shown, response)
 
     def _data(self, url: str, response: requests.Response) -> Mapping[str, Any]:
         try:

@@ -217,15 +217,18 @@ def namespace_parts(scope: Scope) -> Parts:
     }
 
 
-def counter_reads(scope: Scope, window: float) -> str:
+def counter_reads(scope: Scope, window: float, shift: float = 0.0) -> str:
     """A workspace's execution counter on the platform's clock (samples at execution-time
-    boundaries, see docs/metrics.md) over the window ending at each evaluation time.
+    boundaries, see docs/metrics.md) over the window ending at each evaluation time, or
+    `shift` seconds before it.
 
     COUNTER_VALUE is the last sample (the counter at the boundary), COUNTER_RESETS the decreases
     between samples inside the window, COUNTER_MIN the smallest sample, which reveals a reset
     between the last sample before the window and the first one in it.
     """
     series = f"{selector(cat.EXECUTIONS_BY_TIME, scope)}[{duration(window)}]"
+    if shift > 0:
+        series += f" offset {duration(shift)}"
     return tagged(
         {
             Part.COUNTER_VALUE: f"max(last_over_time({series}))",

@@ -1,12 +1,13 @@
 """Hourly, daily, weekly and monthly execution series, exact to the execution.
 
 Per request: one instant query checks the workspace and the activity collector's freshness;
-one range query per run of equally spaced boundaries reads, at each boundary, the counter's
-last sample, its resets and its minimum over the window back to the previous boundary; only
-when the first boundary's window is empty is one long-lookback query added, and only buckets
-that may hold a counter reset have their raw samples fetched. Weeks and months are counted
-as their calendar days and summed; asking further back than the retention is a 422 before any
-query (`facade.retention`).
+one range query per run of equally spaced boundaries (sent from a multiple of its step, its
+selectors looking back by as much, see `buckets.Run.shift`; an instant query for a run of one)
+reads, at each boundary, the counter's last sample, its resets and its minimum over the window
+back to the previous boundary; only when the first boundary's window is empty is one
+long-lookback query added, and only buckets that may hold a counter reset have their raw
+samples fetched. Weeks and months are counted as their calendar days and summed; asking further
+back than the retention is a 422 before any query (`facade.retention`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _reads_of(series: list[Series], run: calendar.Run) -> dict[int, BoundaryRead
     for item in series:
         part = item.labels.get(promql.PART_LABEL, "")
         for at, value in item.points:
-            index = run.first + round((at - run.start) / run.step)
+            index = run.first + round((at - run.shift - run.start) / run.step)
             columns.setdefault(index, {})[part] = value
     return {
         index: BoundaryRead(
@@ -99,16 +100,26 @@ class ExecutionSeriesService:
         self.reader.require(reading, scope)
         return reading.now
 
+    def _read_run(self, scope: promql.Scope, run: calendar.Run) -> list[Series]:
+        """The counter reads of one run: a range query, or an instant query for one boundary
+        (no query cache or frontend moves an instant query, while a one-point range could be
+        moved to a multiple of its step)."""
+        if run.last == run.first:
+            found = self.client.instant(promql.counter_reads(scope, run.step), run.start)
+            return [Series(sample.labels, ((run.start, sample.value),)) for sample in found]
+        return self.client.range(
+            promql.counter_reads(scope, run.step, run.shift),
+            run.start + run.shift,
+            run.end + run.shift,
+            run.step,
+        )
+
     def counts(self, scope: promql.Scope, buckets: calendar.Buckets) -> list[int]:
         """Exact executions per bucket."""
         points = buckets.boundaries
         reads: list[BoundaryRead | None] = [None] * len(points)
         for run in calendar.reads(buckets):
-            end = run.start + (run.last - run.first) * run.step
-            series = self.client.range(
-                promql.counter_reads(scope, run.step), run.start, end, run.step
-            )
-            for index, read in _reads_of(series, run).items():
+            for index, read in _reads_of(self._read_run(scope, run), run).items():
                 reads[index] = read
         before = None
         if reads[0] is None or reads[0].value is None:

@@ -1,5 +1,6 @@
-"""Fixtures of the façade tests: the backfilled history served by a real Prometheus, the app
-pinned to the history's end, tokens, and a client that checks answers against OpenAPI."""
+"""Fixtures of the façade tests: the backfilled history served by a real Prometheus and a real
+VictoriaMetrics, the app pinned to the history's end, tokens, and a client that checks answers
+against OpenAPI. Tests run on Prometheus unless their module is marked `on_every_store`."""
 
 from __future__ import annotations
 
@@ -26,15 +27,17 @@ from tests.support.facade_http import (
 from tests.support.facade_live import LiveStack
 from tests.support.history import END
 from tests.support.history_build import history_tsdb
+from tests.support.history_stores import reads_history
 from tests.support.history_truth import HistoryTruth
 from tests.support.prometheus import PrometheusServer
+from tests.support.victoria import VictoriaMetricsServer
 
 JWT_SECRET = "history-tests-secret-0123456789abcdef-0123456789"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the tests that need the backfilled history last, while it builds in the background."""
-    items.sort(key=lambda item: "history_prometheus" in getattr(item, "fixturenames", ()))
+    items.sort(key=reads_history)
 
 
 @pytest.fixture(scope="session")
@@ -52,16 +55,37 @@ def history_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pro
 
 
 @pytest.fixture(scope="session")
+def history_victoriametrics(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[VictoriaMetricsServer]:
+    """A real VictoriaMetrics holding the same history, imported from the same TSDB."""
+    server = VictoriaMetricsServer(tmp_path_factory.mktemp("history-victoria")).start()
+    try:
+        server.load_tsdb(history_tsdb())
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def history_store(request: pytest.FixtureRequest) -> PrometheusServer | VictoriaMetricsServer:
+    """The store the history is read from: Prometheus, or the parameter of `on_every_store`."""
+    store = getattr(request, "param", "prometheus")
+    found: PrometheusServer | VictoriaMetricsServer = request.getfixturevalue(f"history_{store}")
+    return found
+
+
+@pytest.fixture(scope="session")
 def truth() -> HistoryTruth:
     """Expected answers, from the history's events."""
     return HistoryTruth()
 
 
 @pytest.fixture(scope="session")
-def base_config(history_prometheus: PrometheusServer) -> FacadeConfig:
-    """HS256 tokens against the history Prometheus."""
+def base_config(history_store: PrometheusServer | VictoriaMetricsServer) -> FacadeConfig:
+    """HS256 tokens against the history's store, its engine asked by the façade."""
     return FacadeConfig(
-        prometheus_url=history_prometheus.url,
+        prometheus_url=history_store.url,
         prometheus_timeout=10.0,
         jwt=JwtSettings(("HS256",), secret=JWT_SECRET),
     )

@@ -122,3 +122,24 @@ def test_days_of_weeks_regroup_into_the_weeks() -> None:
     assert len(days.starts) == 7 + 4
     assert set(weeks.starts) <= set(days.starts)
     assert buckets.regrouped(weeks, days, list(range(1, 12))) == [sum(range(1, 8)), 8 + 9 + 10 + 11]
+
+
+def test_runs_are_sent_from_a_multiple_of_their_step() -> None:
+    """A query cache that rounds a range's start down to a multiple of its step moves nothing."""
+    now = at("2025-03-20T10:37:30+00:00")
+    cases = {
+        "Asia/Kolkata": 5.5,  # midnight is 18:30 UTC: sent 5.5 h later, looking back 5.5 h
+        "Asia/Kathmandu": 5.75,
+        "America/New_York": 20.0,  # EDT midnight is 04:00 UTC
+        "UTC": 0.0,
+    }
+    for zone, hours in cases.items():
+        runs = buckets.reads(buckets.daily(now, 90, ZoneInfo(zone)))
+        ranges = [run for run in runs if run.last > run.first]
+        assert ranges, zone
+        for run in ranges:
+            assert (run.start + run.shift) % run.step == 0, zone
+            assert run.end == run.start + (run.last - run.first) * run.step
+        assert ranges[-1].shift == hours * 3600, zone
+    hourly = buckets.reads(buckets.hourly(now, 168))
+    assert [run.shift for run in hourly] == [0.0, 0.0]  # hours are multiples of an hour already

@@ -27,6 +27,7 @@ def test_defaults_with_a_secret() -> None:
     assert config.prometheus_url == "http://127.0.0.1:9090"
     assert config.prometheus_timeout == 10.0
     assert config.prometheus_headers == ()
+    assert config.prometheus_engine == "auto"
     assert config.stale_after == 300.0
     assert config.retry_after == 15
     assert config.jwt is not None
@@ -48,6 +49,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "FACADE_PROMETHEUS_URL": "https://mimir.example:8080/prometheus/",
             "FACADE_PROMETHEUS_TIMEOUT": "2.5",
             "FACADE_PROMETHEUS_HEADERS": "X-Scope-OrgID=tenant-1, X-Extra = a b",
+            "FACADE_PROMETHEUS_ENGINE": "Mimir",
             "FACADE_STALE_AFTER": "120",
             "FACADE_RETRY_AFTER": "30",
             "FACADE_JWT_SECRET": SECRET,
@@ -61,6 +63,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert config.prometheus_url == "https://mimir.example:8080/prometheus"
     assert config.prometheus_timeout == 2.5
     assert config.prometheus_headers == (("X-Scope-OrgID", "tenant-1"), ("X-Extra", "a b"))
+    assert config.prometheus_engine == "mimir"
     assert (config.stale_after, config.retry_after) == (120.0, 30)
     assert config.jwt is not None
     assert config.jwt.algorithms == ("ES256", "HS256")
@@ -79,6 +82,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
                 "FACADE_PROMETHEUS_URL": "ftp://nowhere",
                 "FACADE_PROMETHEUS_TIMEOUT": "soon",
                 "FACADE_PROMETHEUS_HEADERS": "NoEquals",
+                "FACADE_PROMETHEUS_ENGINE": "influxdb",
                 "FACADE_STALE_AFTER": "nan",
                 "FACADE_RETRY_AFTER": "0",
                 "FACADE_JWT_SECRET": "short",
@@ -92,6 +96,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
         "FACADE_PROMETHEUS_URL",
         "FACADE_PROMETHEUS_TIMEOUT",
         "FACADE_PROMETHEUS_HEADERS",
+        "FACADE_PROMETHEUS_ENGINE must be one of auto, prometheus, victoriametrics, mimir, thanos",
         "FACADE_STALE_AFTER",
         "FACADE_RETRY_AFTER",
         "FACADE_JWT_SECRET",
@@ -103,7 +108,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
         "FACADE_INSECURE_DISABLE_AUTH",
     ):
         assert name in text, name
-    assert len(caught.value.problems) >= 12
+    assert len(caught.value.problems) >= 13
 
 
 def test_secure_by_default() -> None:

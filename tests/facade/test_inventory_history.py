@@ -9,8 +9,12 @@ import pytest
 
 from tests.support.facade_http import ApiClient
 from tests.support.history import END, ORGS, PROFILES, Profile
+from tests.support.history_stores import on_every_store
 from tests.support.history_truth import HistoryTruth
 from tests.support.prometheus import PrometheusServer
+from tests.support.victoria import VictoriaMetricsServer
+
+pytestmark = on_every_store
 
 WORKSPACE_VIEWS = ("sources", "secrets", "actions")
 
@@ -85,10 +89,10 @@ def test_two_jobs_scraping_one_exporter_do_not_double_counts(
     api: ApiClient,
     token: Callable[..., str],
     truth: HistoryTruth,
-    history_prometheus: PrometheusServer,
+    history_store: PrometheusServer | VictoriaMetricsServer,
 ) -> None:
     jobs = 'count by (job) (mechamental_executions_total{workspace_id="ws-a02"})'
-    assert len(history_prometheus.query(jobs, at=END)) == 2
+    assert len(history_store.query(jobs, at=END)) == 2
     body = api.get("/v1/orgs/org-alpha/workspaces/ws-a02/analytics", token("org-alpha")).get_json()
     assert body["executions"]["total"] == truth.counter_now("ws-a02")
     assert body["resources"] == truth.inventories["ws-a02"].resources()

@@ -8,6 +8,7 @@ import pytest
 import requests
 import responses
 
+from facade.engines import Engine
 from facade.prometheus import (
     PrometheusClient,
     PrometheusError,
@@ -155,3 +156,46 @@ def test_the_default_session_asks_for_uncompressed_answers() -> None:
     )
     PrometheusClient(BASE, session=default_session(BASE), timeout=1).instant("vector(1)", 0)
     assert responses.calls[0].request.headers["Accept-Encoding"] == "identity"
+
+
+VECTOR = {"status": "success", "data": {"resultType": "vector", "result": []}}
+
+
+def sent_forms() -> list[dict[str, list[str]]]:
+    """The form of every query the mocked API received."""
+    return [parse_qs(str(call.request.body)) for call in responses.calls if call.request.body]
+
+
+@responses.activate
+def test_engine_parameters_go_with_every_query() -> None:
+    responses.post(QUERY, json=VECTOR)
+    thanos = PrometheusClient(BASE, session=requests.Session(), timeout=2.0, engine="thanos")
+    thanos.instant("up", 10)
+    assert sent_forms()[0]["partial_response"] == ["false"]
+    assert len(responses.calls) == 1  # a named engine is not asked
+
+
+@responses.activate
+def test_auto_asks_again_after_a_refusal_and_then_never() -> None:
+    buildinfo = f"{BASE}/api/v1/status/buildinfo"
+    responses.get(buildinfo, status=401, body="no such tenant")
+    responses.get(buildinfo, json={"status": "success", "data": {}})  # VictoriaMetrics 1.79
+    responses.post(QUERY, json=VECTOR)
+    auto = PrometheusClient(BASE, session=requests.Session(), timeout=2.0, engine="auto")
+    for _ in range(3):
+        auto.instant("up", 10)
+    assert auto.engine == Engine.VICTORIAMETRICS
+    asked = [call for call in responses.calls if call.request.url == buildinfo]
+    assert len(asked) == 2
+    assert ["nocache" in form for form in sent_forms()] == [False, True, True]
+
+
+def test_auto_without_a_connection_fails_like_a_query() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    errors: list[str] = []
+    auto = PrometheusClient(
+        url, session=requests.Session(), timeout=2.0, engine="auto", on_error=errors.append
+    )
+    with pytest.raises(PrometheusUnreachable):
+        auto.instant("up", 10)
+    assert errors == ["unreachable"]  # one failure, not one per request

@@ -8,7 +8,9 @@ import pytest
 
 from facade import promql
 from tests.support.history import END
+from tests.support.history_stores import on_every_store
 from tests.support.prometheus import PrometheusServer
+from tests.support.victoria import VictoriaMetricsServer
 from vocabulary import catalogue
 
 EVIL = [
@@ -89,6 +91,7 @@ def every_query() -> list[str]:
     return [
         promql.tagged(parts),
         promql.counter_reads(scope, 3600),
+        promql.counter_reads(scope, 86400, 19800),
         promql.counter_before(scope),
         promql.counter_samples(scope, 86400),
     ]
@@ -119,6 +122,9 @@ def test_every_aggregation_drops_job_and_instance(history_prometheus: Prometheus
     assert set(executions[0]["metric"]) == {"workspace_id", promql.PART_LABEL}
 
 
-def test_every_query_parses_and_runs(history_prometheus: PrometheusServer) -> None:
+@on_every_store
+def test_every_query_parses_and_runs(
+    history_store: PrometheusServer | VictoriaMetricsServer,
+) -> None:
     for query in every_query():
-        history_prometheus.api("query", query=query, time=END)
+        history_store.query(query, at=END)  # fails unless the answer is a success

@@ -18,8 +18,11 @@ from flask import Flask
 from facade.promql import MAX_LOOKBACK_SECONDS
 from tests.support.facade_http import ApiClient, RecordingSession
 from tests.support.history import PROFILES
+from tests.support.history_stores import on_every_store
 from tests.support.history_truth import HistoryTruth, label
 from vocabulary.catalogue import EXECUTIONS_BY_TIME
+
+pytestmark = on_every_store
 
 ZONES = ("UTC", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu")
 
