@@ -27,6 +27,8 @@ from tests.support.sandbox import SandboxServer
 from tests.support.victoria import VictoriaMetricsServer
 from vocabulary import catalogue as cat
 
+pytestmark = pytest.mark.slow
+
 REPLICAS = ("a", "b")
 BOUNDARY = 10  # s between the by-time counters' boundaries in this test (divides 900)
 DEDUP = "1s"  # the scrape interval; divides BOUNDARY, so every boundary sample is kept

@@ -26,6 +26,8 @@ from tests.stack.launcher_output import read_lines, wait_for_banner
 from tests.stack.test_up import assert_facade_equals_truth
 from vocabulary import catalogue as cat
 
+pytestmark = pytest.mark.slow
+
 BY_TIME = cat.EXECUTIONS_BY_TIME.sample_name
 # The exporter's clock settings in this run: executions are final 5 s after their time and
 # boundaries are 10 s apart, so explicit timestamps (fresh edges, a boundary) appear at once;
