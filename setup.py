@@ -1,8 +1,9 @@
 """Build step: the repository's prometheus/ directory goes into the `stack` package of the wheel.
 
-`mm-analytics up` then finds prometheus.yml, alertmanager.yml and rules/ in an installed wheel
-(`stack/prometheus/`, see stack/prometheus_files.py) while the repository keeps one copy of them,
-the one docker-compose, the Makefile and the tests read. Everything else is in pyproject.toml.
+`mm-analytics up` then finds prometheus.yml, remote_write.yml, alertmanager.yml and rules/ in an
+installed wheel (`stack/prometheus/`, see stack/prometheus_files.py) while the repository keeps
+one copy of them, the one docker-compose, the Makefile and the tests read. Everything else is in
+pyproject.toml.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 SOURCE = Path(__file__).resolve().parent / "prometheus"
-PACKAGED = ("prometheus.yml", "alertmanager.yml", "rules/*.yml")
+PACKAGED = ("prometheus.yml", "remote_write.yml", "alertmanager.yml", "rules/*.yml")
 
 
 class BuildPyWithPrometheusFiles(build_py):

@@ -12,7 +12,7 @@ SUBCOMMANDS = {
     "exporter": ("exporter.app", "run the exporter (/metrics, /healthz)"),
     "facade": ("facade.serve", "run the analytics REST façade under gunicorn"),
     "token": ("facade.tokens", "mint an API token for local use"),
-    "backfill": ("exporter.backfill.cli", "write the platform's history into Prometheus"),
+    "backfill": ("exporter.backfill.cli", "write the platform's history into the store"),
     "up": ("stack.launcher", "run the whole stack locally until Ctrl-C"),
 }
 

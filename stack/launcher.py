@@ -1,8 +1,9 @@
 """`mm-analytics up`: the whole stack as local processes until Ctrl-C or SIGTERM.
 
 Starts, in order, the sandbox platform (unless a real platform is given), the exporter,
-Prometheus, Alertmanager and the façade, each in its own process group with its log under the
-state directory; prints their URLs, a demo token and a curl line; stops every child on exit.
+VictoriaMetrics (with `--store victoriametrics`), Prometheus, Alertmanager and the façade, each
+in its own process group with its log under the state directory; prints their URLs, a demo
+token and a curl line; stops every child on exit.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import requests
 import yaml
 
 from facade.tokens import mint_token
-from stack import prometheus_files
+from stack import prometheus_files, stores
 from stack.options import DEFAULT_PORTS, Options, parse_options
 from stack.supervisor import (
     ManagedProcess,
@@ -52,6 +53,7 @@ def render_prometheus_config(options: Options) -> Path:
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [target]}]}]}
     else:
         config.pop("alerting", None)
+    stores.add_remote_write(config, options)
     path = options.state_dir / "prometheus.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
@@ -151,19 +153,17 @@ def start_services(stack: Stack) -> tuple[str, str]:
         "EXPORTER_LEDGER_PATH": str(options.state_dir / "ledger.db"),
     }
     stack.start("exporter", python_command("exporter"), "/metrics", exporter_env)
+    if options.store == stores.VICTORIAMETRICS:
+        stack.start(stores.VICTORIAMETRICS, stores.victoriametrics_command(options), "/health")
     data_dir = options.state_dir / "prometheus"
     config = render_prometheus_config(options)
-    stack.start(
-        "prometheus", prometheus_argv(config, data_dir, options.ports["prometheus"]), "/-/ready"
-    )
+    port = options.ports["prometheus"]
+    argv = prometheus_argv(config, data_dir, port, retention=options.retention)
+    stack.start("prometheus", argv, "/-/ready")
     if options.backfill_days > 0:
-        stack.run_job(
-            "backfill",
-            python_command(
-                "backfill", f"--days={options.backfill_days}", f"--prometheus-data-dir={data_dir}"
-            ),
-            exporter_env,
-        )
+        target = stores.backfill_target(options, data_dir)
+        backfill = python_command("backfill", f"--days={options.backfill_days}", target)
+        stack.run_job("backfill", backfill, exporter_env)
     if options.with_alertmanager:
         am_argv = alertmanager_argv(
             options.prometheus_dir / "alertmanager.yml",
@@ -172,10 +172,7 @@ def start_services(stack: Stack) -> tuple[str, str]:
         )
         stack.start("alertmanager", am_argv, "/-/ready")
     secret = jwt_secret(options.state_dir)
-    facade_env = {
-        "FACADE_PROMETHEUS_URL": options.url("prometheus"),
-        "FACADE_JWT_SECRET": secret,
-    }
+    facade_env = {**stores.facade_env(options), "FACADE_JWT_SECRET": secret}
     bind = f"--bind=127.0.0.1:{options.ports['facade']}"
     stack.start("facade", python_command("facade", bind), "/healthz", facade_env)
     return secret, org_ids[0]
@@ -211,6 +208,8 @@ def run(options: Options, stop: threading.Event) -> int:
     stack = Stack(options)
     try:
         find_binary("prometheus")
+        if options.store == stores.VICTORIAMETRICS:
+            find_binary("victoria-metrics")
         if options.with_alertmanager:
             find_binary("prometheus-alertmanager", "alertmanager")
         secret, org_id = start_services(stack)

@@ -1,9 +1,10 @@
-"""What `mm-analytics up` is asked to run: ports, platform, sandbox, history, files."""
+"""What `mm-analytics up` is asked to run: ports, platform, sandbox, history, store, files."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,11 @@ DEFAULT_PORTS = {
     "alertmanager": 9093,
     "facade": 8000,
 }
+# Ports of the services a choice of store adds.
+STORE_PORTS = {"victoriametrics": 8428}
+STORES = ("prometheus", *STORE_PORTS)
+MIN_RETENTION_DAYS = 100  # the daily analytics reach back 90 days
+DAYS_PER_UNIT = {"d": 1, "w": 7, "y": 365}
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class Options:
     links_url: str
     history_days: int = 90
     backfill_days: int = 90
+    store: str = "prometheus"
+    retention: str = "120d"
 
     def url(self, service: str) -> str:
         """The loopback URL of a service."""
@@ -46,7 +54,7 @@ def argument_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     """The options of `mm-analytics up`; the file locations default from the environment."""
     parser = argparse.ArgumentParser(prog="mm-analytics up", description=__doc__)
     parser.add_argument("--state-dir", type=Path, default=Path(".state"))
-    for service, port in DEFAULT_PORTS.items():
+    for service, port in {**DEFAULT_PORTS, **STORE_PORTS}.items():
         parser.add_argument(f"--{service}-port", type=int, default=port, metavar="PORT")
     parser.add_argument("--platform-url", help="read a real platform instead of the sandbox")
     parser.add_argument("--platform-token", help="service token for --platform-url")
@@ -64,6 +72,18 @@ def argument_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="days of history to backfill into Prometheus (0: none; a finished backfill is kept)",
     )
     parser.add_argument("--no-alertmanager", action="store_true")
+    parser.add_argument(
+        "--store",
+        choices=STORES,
+        default="prometheus",
+        help="where the samples are kept and read: the embedded Prometheus, or VictoriaMetrics"
+        " that Prometheus remote-writes to (default prometheus)",
+    )
+    parser.add_argument(
+        "--retention",
+        default="120d",
+        help=f"how long the store keeps samples, at least {MIN_RETENTION_DAYS}d (e.g. 120d, 1y)",
+    )
     parser.add_argument(
         "--prometheus-dir",
         type=Path,
@@ -88,7 +108,11 @@ def parse_options(argv: Sequence[str], environ: Mapping[str, str] = os.environ) 
         parser.error("--platform-url needs --platform-token and --org-ids")
     if not prometheus_files.is_absolute_url(args.links_url):
         parser.error(f"--links-url needs an absolute http(s) URL, not {args.links_url!r}")
-    ports = {service: getattr(args, f"{service}_port") for service in DEFAULT_PORTS}
+    days = retention_days(args.retention)
+    if days is None or days < MIN_RETENTION_DAYS:
+        parser.error(f"--retention needs at least {MIN_RETENTION_DAYS}d, not {args.retention!r}")
+    services = {**DEFAULT_PORTS, **STORE_PORTS}
+    ports = {service: getattr(args, f"{service}_port") for service in services}
     return Options(
         state_dir=args.state_dir.resolve(),
         ports=ports,
@@ -103,4 +127,12 @@ def parse_options(argv: Sequence[str], environ: Mapping[str, str] = os.environ) 
         links_url=args.links_url.rstrip("/"),
         history_days=args.history_days,
         backfill_days=args.backfill_days,
+        store=args.store,
+        retention=args.retention,
     )
+
+
+def retention_days(text: str) -> int | None:
+    """The days of a retention both stores read alike (`120d`, `20w`, `1y`), else None."""
+    match = re.fullmatch(r"(\d+)([dwy])", text)
+    return int(match.group(1)) * DAYS_PER_UNIT[match.group(2)] if match else None

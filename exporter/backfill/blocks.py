@@ -17,13 +17,12 @@ import subprocess
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from exporter.backfill.openmetrics import render
+from exporter.backfill.writer import BackfillError, Points
+
 STAGING = "backfill-staging"
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 PACKAGE = "prometheus"  # the Debian package that ships promtool
-
-
-class BackfillError(Exception):
-    """The backfill cannot go on; the message says why in one line."""
 
 
 def find_promtool(path: str | None = None) -> str:
@@ -45,7 +44,9 @@ class BlockWriter:
         self.staging = data_dir / STAGING
         self._promtool = promtool
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="promtool")
-        self.blocks_written = 0
+        self.target = f"Prometheus data dir {data_dir}"
+        self.unit = "blocks"
+        self.written = 0
 
     def prepare(self) -> None:
         """Check the data dir can take blocks and empty the staging directory."""
@@ -59,13 +60,13 @@ class BlockWriter:
                 f"Prometheus data dir {self.data_dir} cannot be written: {error}"
             ) from None
 
-    def submit(self, name: str, text: str) -> Future[Path]:
-        """Start promtool on the OpenMetrics `text` of the input `name`."""
+    def submit(self, name: str, points: Points) -> Future[Path]:
+        """Start promtool on the OpenMetrics text of the input `name`."""
         directory = self.staging / name
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
         source = directory / "input.om"
-        source.write_text(text, encoding="utf-8")
+        source.write_text(render(points), encoding="utf-8")
         return self._pool.submit(self._create, source, directory / "blocks")
 
     def _create(self, source: Path, output: Path) -> Path:
@@ -82,6 +83,12 @@ class BlockWriter:
 
     def install(self, name: str, future: Future[Path]) -> int:
         """Wait for the input's promtool run and move its blocks into the data dir."""
+        try:
+            return self._move(name, future)
+        except OSError as error:
+            raise BackfillError(f"cannot move blocks into {self.data_dir}: {error}") from None
+
+    def _move(self, name: str, future: Future[Path]) -> int:
         moved = 0
         for block in sorted(future.result().iterdir()):
             if ULID.match(block.name) and (block / "meta.json").exists():
@@ -89,7 +96,7 @@ class BlockWriter:
                 moved += 1
         _sync_directory(self.data_dir)
         shutil.rmtree(self.staging / name, ignore_errors=True)
-        self.blocks_written += moved
+        self.written += moved
         return moved
 
     def close(self) -> None:

@@ -1,6 +1,7 @@
 """`mm-analytics backfill`: write the platform's history before each org's live start into a
-Prometheus data dir, resumably; the exporter's own settings are read as `mm-analytics exporter`
-reads them (config file, `EXPORTER_*` environment, the same flags)."""
+Prometheus data dir or a running VictoriaMetrics, resumably; the exporter's own settings are
+read as `mm-analytics exporter` reads them (config file, `EXPORTER_*` environment, the same
+flags)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+import requests
+
 from exporter.app import FLAGS
-from exporter.backfill.blocks import BackfillError, BlockWriter, find_promtool
+from exporter.backfill.blocks import BlockWriter, find_promtool
 from exporter.backfill.progress import Progress, duration
 from exporter.backfill.reader import ActivityReader
 from exporter.backfill.run import Backfill, OrgPlan, plan
+from exporter.backfill.victoria import ImportWriter
+from exporter.backfill.writer import BackfillError, HistoryWriter
 from exporter.config import ConfigError, ExporterConfig, load_command_line_config
 from exporter.ledger.event_time import SECOND
 from exporter.ledger.store import Ledger, LedgerError
@@ -35,15 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Write the activity before each org's live start (kept in the ledger) into "
-        "a Prometheus data dir as the by-time execution counters, ending at 0 at that start. "
+        "a Prometheus data dir or VictoriaMetrics as the by-time execution counters, ending at "
+        "0 at that start. "
         "A stopped run continues where it stopped; a finished one does nothing.",
     )
     span = parser.add_mutually_exclusive_group()
     span.add_argument("--days", type=int, default=None, help=f"days back (default {DEFAULT_DAYS})")
     span.add_argument("--since", default=None, help="ISO-8601 time to backfill from")
-    parser.add_argument("--prometheus-data-dir", type=Path, required=True, help="TSDB directory")
+    store = parser.add_mutually_exclusive_group(required=True)
+    store.add_argument("--prometheus-data-dir", type=Path, help="TSDB directory (promtool blocks)")
+    store.add_argument(
+        "--victoriametrics-url", help="VictoriaMetrics to import into (http://host:8428)"
+    )
     parser.add_argument(
-        "--workers", type=int, default=4, help="promtool runs at once (mostly waiting on fsync)"
+        "--workers", type=int, default=4, help="days written at once (promtool waits on fsync)"
     )
     parser.add_argument("--promtool", default=None, help="promtool binary (default: on PATH)")
     parser.add_argument("--config", type=Path, default=None, help="the exporter's config file")
@@ -79,10 +89,17 @@ def org_starts(config: ExporterConfig, ledger: Ledger, now: float) -> dict[str, 
     return {org: ledger.begin(org, begin) for org in config.org_ids}
 
 
+def history_writer(args: argparse.Namespace) -> HistoryWriter:
+    """promtool blocks into the data dir, or imports into VictoriaMetrics."""
+    if args.victoriametrics_url is not None:
+        return ImportWriter(args.victoriametrics_url, requests.Session(), args.workers)
+    return BlockWriter(args.prometheus_data_dir, find_promtool(args.promtool), args.workers)
+
+
 def backfill(config: ExporterConfig, args: argparse.Namespace, now: float) -> str:
     """Run the backfill; its summary line. BackfillError and the boundaries' errors escape."""
     since = since_micros(args, now)
-    writer = BlockWriter(args.prometheus_data_dir, find_promtool(args.promtool), args.workers)
+    writer = history_writer(args)
     ledger = Ledger(config.ledger_path)
     try:
         writer.prepare()
@@ -90,20 +107,22 @@ def backfill(config: ExporterConfig, args: argparse.Namespace, now: float) -> st
         progress = Progress(sum(len(p.windows) for p in plans), sys.stderr)
         client = platform_client(config)
         Backfill(ledger, ActivityReader(client, progress.add_records), writer, progress).run(plans)
-        requests = sum(client.counter.snapshot().values())
-        return summary(plans, progress, writer.blocks_written, requests, time.time() - now)
+        platform_requests = sum(client.counter.snapshot().values())
+        return summary(plans, progress, writer, platform_requests, time.time() - now)
     finally:
         writer.close()
         ledger.close()
 
 
-def summary(plans: list[OrgPlan], progress: Progress, blocks: int, requests: int, s: float) -> str:
+def summary(
+    plans: list[OrgPlan], progress: Progress, writer: HistoryWriter, requests: int, s: float
+) -> str:
     """One line of what the run did."""
     if not any(p.windows for p in plans):
         return "nothing to backfill: the history is already written"
     return (
         f"backfilled {progress.records:,} records, {progress.days} days of {len(plans)} orgs: "
-        f"{blocks} blocks, {requests} platform requests in {duration(s)}"
+        f"{writer.written} {writer.unit}, {requests} platform requests in {duration(s)}"
     )
 
 

@@ -1,13 +1,15 @@
 """The backfill of every org: UTC days newest first, each day's windows of every org written as
-one input to promtool (the fewest blocks), blocks installed, then progress committed.
+one input to the store's writer (for promtool, the fewest blocks), installed, then progress
+committed.
 
 Per org the history is [since, start): `start` is where its live polls begin (recorded in the
 ledger now, `now - lag`, when the exporter has not recorded it yet; the configured
 `activity_start` when one is set, as the exporter then reads nothing before it). A window's
-blocks are in the data dir before the ledger says so, and the ledger's suffix counts move in the
-same commit, so a run stopped at any moment (SIGKILL included) and run again ends with the same
-samples: a window written twice holds identical samples, which Prometheus merges. Reading the
-next day overlaps promtool's work on the previous one.
+samples are in the store (blocks in the data dir, or imported and flushed into VictoriaMetrics)
+before the ledger says so, and the ledger's suffix counts move in the same commit, so a run
+stopped at any moment (SIGKILL included) and run again ends with the same values: a window
+written twice holds identical samples, which Prometheus merges and VictoriaMetrics reads as the
+same value at every boundary. Reading the next day overlaps the writer's work on the previous one.
 """
 
 from __future__ import annotations
@@ -16,10 +18,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from exporter.backfill.blocks import BackfillError, BlockWriter
-from exporter.backfill.openmetrics import render
 from exporter.backfill.progress import Progress
 from exporter.backfill.reader import ActivityReader
 from exporter.backfill.values import (
@@ -31,6 +31,7 @@ from exporter.backfill.values import (
     series_points,
     windows,
 )
+from exporter.backfill.writer import HistoryWriter
 from exporter.ledger.event_time import SECOND
 from exporter.ledger.store import Ledger, LedgerView
 
@@ -55,7 +56,7 @@ class Pending:
 
     name: str  # of its staging directory (org ids need not be file names)
     progress: list[tuple[str, Window, Counts]]  # per org: its window and suffix after it
-    future: Future[Path]
+    future: Future[Any]
 
 
 def plan(view: LedgerView, starts: Mapping[str, int], since: int) -> list[OrgPlan]:
@@ -73,7 +74,7 @@ class Backfill:
     """Writes the planned windows of every org through `writer`, committing each to `ledger`."""
 
     def __init__(
-        self, ledger: Ledger, reader: ActivityReader, writer: BlockWriter, progress: Progress
+        self, ledger: Ledger, reader: ActivityReader, writer: HistoryWriter, progress: Progress
     ) -> None:
         self._ledger = ledger
         self._reader = reader
@@ -92,7 +93,7 @@ class Backfill:
         for day in sorted(days, reverse=True):
             points, progress = self._read_day(days[day])
             name = f"day-{day}"
-            future = self._writer.submit(name, render(points))
+            future = self._writer.submit(name, points)
             self._pending.append(Pending(name, progress, future))
             while len(self._pending) > PIPELINE:
                 self._complete(self._pending.pop(0))
@@ -115,11 +116,7 @@ class Backfill:
         return points, progress
 
     def _complete(self, pending: Pending) -> None:
-        try:
-            self._writer.install(pending.name, pending.future)
-        except OSError as error:
-            where = self._writer.data_dir
-            raise BackfillError(f"cannot move blocks into {where}: {error}") from None
+        self._writer.install(pending.name, pending.future)
         for org_id, window, suffix in pending.progress:
             self._ledger.record_history(org_id, window.low, suffix)
             self._progress.add_day()

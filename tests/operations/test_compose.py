@@ -14,6 +14,7 @@ import yaml
 
 from exporter import config as exporter_config
 from sandbox import config as sandbox_config
+from stack.stores import remote_write
 from stack.supervisor import REPO_ROOT, find_binary
 from tests.operations.repo_files import (
     COMPOSE_FILE,
@@ -25,8 +26,20 @@ from tests.operations.repo_files import (
 )
 
 SERVICES = {"sandbox", "exporter", "facade", "prometheus", "alertmanager", "grafana"}
+# The `victoriametrics` profile's services, started only with `--profile victoriametrics`.
+PROFILE = "victoriametrics"
+PROFILE_SERVICES = {
+    "victoriametrics",
+    "prometheus-replica-a",
+    "prometheus-replica-b",
+    "facade-victoriametrics",
+}
+REPLICAS = ("prometheus-replica-a", "prometheus-replica-b")
+PROMETHEUS_IMAGE = re.compile(r"^prom/prometheus:v2\.42\.0$")
 PINNED_IMAGES = {
-    "prometheus": re.compile(r"^prom/prometheus:v2\.42\.0$"),
+    "prometheus": PROMETHEUS_IMAGE,
+    **dict.fromkeys(REPLICAS, PROMETHEUS_IMAGE),
+    "victoriametrics": re.compile(r"^victoriametrics/victoria-metrics:v1\.79\.\d+$"),
     "alertmanager": re.compile(r"^prom/alertmanager:v0\.25\.0$"),
     "grafana": re.compile(r"^grafana/grafana:1[01]\.\d+\.\d+$"),
 }
@@ -67,7 +80,9 @@ def compose() -> dict[str, Any]:
 
 
 def test_docker_compose_config_accepts_the_file(compose):
-    assert set(compose["services"]) == SERVICES
+    assert set(compose["services"]) == SERVICES | PROFILE_SERVICES
+    profiles = {name: service.get("profiles") for name, service in compose["services"].items()}
+    assert profiles == {name: [PROFILE] if name in PROFILE_SERVICES else None for name in profiles}
 
 
 def test_facade_refuses_to_start_without_a_signing_secret():
@@ -95,6 +110,74 @@ def test_prometheus_keeps_more_than_100_days_in_a_volume(compose):
     retention = re.fullmatch(r"(\d+)d", flags["--storage.tsdb.retention.time"])
     assert retention and int(retention.group(1)) >= MIN_RETENTION_DAYS
     assert mounts(prometheus)[flags["--storage.tsdb.path"]]["type"] == "volume"
+
+
+def command_flags(service: dict[str, Any]) -> dict[str, str]:
+    """A service's `-flag=value` / `--flag=value` arguments by flag."""
+    return dict(flag.split("=", 1) for flag in service["command"] if "=" in flag)
+
+
+def test_victoriametrics_keeps_more_than_100_days_in_a_volume_and_dedups_the_pair(compose):
+    victoria = compose["services"]["victoriametrics"]
+    flags = command_flags(victoria)
+    retention = re.fullmatch(r"(\d+)d", flags["-retentionPeriod"])
+    assert retention and int(retention.group(1)) >= MIN_RETENTION_DAYS
+    assert mounts(victoria)[flags["-storageDataPath"]]["type"] == "volume"
+    # One sample per scrape interval of the pair, an interval dividing the 15-minute boundaries.
+    spec = load_yaml(PROMETHEUS_DIR / "prometheus.compose.victoriametrics.yml")
+    interval = spec["global"]["scrape_interval"]
+    assert flags["-dedup.minScrapeInterval"] == interval
+    assert 900 % int(interval.removesuffix("s")) == 0
+
+
+def test_the_replicas_differ_only_in_their_replica_label(compose):
+    first, second = (compose["services"][name] for name in REPLICAS)
+    assert {first["environment"]["REPLICA"], second["environment"]["REPLICA"]} == {"a", "b"}
+    assert first["command"] == second["command"]
+    assert "--enable-feature=expand-external-labels" in first["command"]
+    config = "/etc/prometheus/prometheus.yml"
+    sources = {mounts(service)[config]["source"] for service in (first, second)}
+    assert sources == {str(PROMETHEUS_DIR / "prometheus.compose.victoriametrics.yml")}
+    data = {
+        mounts(service)[command_flags(service)["--storage.tsdb.path"]]["source"]
+        for service in (first, second)
+    }
+    assert len(data) == 2
+    facade = compose["services"]["facade-victoriametrics"]
+    assert facade["environment"]["FACADE_PROMETHEUS_URL"] == "http://victoriametrics:8428"
+
+
+def test_prometheus_of_the_profile_is_the_compose_config_with_remote_write():
+    """prometheus.compose.yml's jobs, rules and alerting target, the packaged remote_write
+    section on the compose service, and `replica` dropped from alerts and written series."""
+    plain = load_yaml(PROMETHEUS_DIR / "prometheus.compose.yml")
+    replica = load_yaml(PROMETHEUS_DIR / "prometheus.compose.victoriametrics.yml")
+    assert {**replica["global"], "external_labels": None} == {
+        **plain["global"],
+        "external_labels": None,
+    }
+    assert replica["global"]["external_labels"] == {"replica": "${REPLICA}"}
+    assert replica["rule_files"] == plain["rule_files"]
+    assert replica["scrape_configs"] == plain["scrape_configs"]
+    assert replica["alerting"]["alertmanagers"] == plain["alerting"]["alertmanagers"]
+    assert replica["alerting"]["alert_relabel_configs"] == [
+        {"action": "labeldrop", "regex": "replica"}
+    ]
+    packaged = remote_write(PROMETHEUS_DIR, "http://victoriametrics:8428")
+    assert replica["remote_write"] == packaged
+    result = subprocess.run(
+        [
+            find_binary("promtool"),
+            "check",
+            "config",
+            str(PROMETHEUS_DIR / "prometheus.compose.victoriametrics.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_exporter_ledger_lives_in_a_volume(compose):

@@ -113,6 +113,7 @@ def test_the_installed_stack_and_its_files_come_from_the_wheel(installed) -> Non
         path.name for path in (REPO_ROOT / "prometheus" / "rules").glob("*.yml")
     )
     assert (prometheus_dir / "alertmanager.yml").is_file()
+    assert (prometheus_dir / "remote_write.yml").is_file()  # for up --store victoriametrics
 
 
 def iter_queue(lines: queue.Queue[str]) -> Iterator[str]:

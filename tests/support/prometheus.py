@@ -37,6 +37,7 @@ class PrometheusServer:
         data_dir: Path | None = None,
         extra_args: Sequence[str] = (),
         query_log: Path | None = None,
+        extra_config: dict[str, Any] | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = free_port()
@@ -53,6 +54,8 @@ class PrometheusServer:
             config["alerting"] = {
                 "alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]
             }
+        for key, value in (extra_config or {}).items():  # `global` is merged, the rest set
+            config[key] = {**config[key], **value} if key == "global" else value
         workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = workdir / "prometheus.yml"
         self.config_path.write_text(yaml.safe_dump(config))

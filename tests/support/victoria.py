@@ -86,12 +86,18 @@ class VictoriaMetricsServer:
             raise RuntimeError(f"vmctl failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
         self.flush()
 
-    def query(self, expr: str, at: float | None = None, **extra: Any) -> list[dict[str, Any]]:
-        """Instant query without the response cache; returns the result vector."""
-        params: dict[str, Any] = {"query": expr, "nocache": "1", **extra}
-        if at is not None:
-            params["time"] = at
-        response = requests.get(f"{self.url}/api/v1/query", params=params, timeout=30)
+    def api(self, path: str, **params: Any) -> Any:
+        """GET an `/api/v1/` path without the response cache and return its `data`."""
+        response = requests.get(
+            f"{self.url}/api/v1/{path}", params={"nocache": "1", **params}, timeout=30
+        )
         body = response.json()
         assert body.get("status") == "success", body
-        return list(body["data"]["result"])
+        return body["data"]
+
+    def query(self, expr: str, at: float | None = None, **extra: Any) -> list[dict[str, Any]]:
+        """Instant query without the response cache; returns the result vector."""
+        params: dict[str, Any] = {"query": expr, **extra}
+        if at is not None:
+            params["time"] = at
+        return list(self.api("query", **params)["result"])

@@ -17,6 +17,7 @@ import pytest
 from stack.supervisor import python_command
 from tests.support.prometheus import PrometheusServer
 from tests.support.sandbox import SandboxServer
+from tests.support.victoria import VictoriaMetricsServer
 
 STEP = 900
 HOUR = 3600
@@ -43,12 +44,15 @@ def history_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbo
         yield server
 
 
-def backfill_command(sandbox: SandboxServer, workdir: Path, *extra: str) -> list[str]:
-    """`mm-analytics backfill` of every org of the sandbox into `workdir`'s data dir."""
+def backfill_command(
+    sandbox: SandboxServer, workdir: Path, *extra: str, target: str | None = None
+) -> list[str]:
+    """`mm-analytics backfill` of every org of the sandbox into `target` (a store's flag),
+    by default `workdir`'s data dir."""
     return python_command(
         "backfill",
         f"--since={SINCE.isoformat()}",
-        f"--prometheus-data-dir={workdir / 'data'}",
+        target or f"--prometheus-data-dir={workdir / 'data'}",
         f"--platform-url={sandbox.url}",
         f"--org-ids={','.join(sandbox.org_ids())}",
         f"--ledger-path={workdir / 'ledger.sqlite3'}",
@@ -62,11 +66,13 @@ def backfill_env(sandbox: SandboxServer) -> dict[str, str]:
     return {**environ, "EXPORTER_PLATFORM_TOKEN": sandbox.token}
 
 
-def run_backfill(sandbox: SandboxServer, workdir: Path) -> subprocess.CompletedProcess[str]:
+def run_backfill(
+    sandbox: SandboxServer, workdir: Path, target: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a backfill to its end."""
     (workdir / "data").mkdir(parents=True, exist_ok=True)
     return subprocess.run(
-        backfill_command(sandbox, workdir),
+        backfill_command(sandbox, workdir, target=target),
         env=backfill_env(sandbox),
         capture_output=True,
         text=True,
@@ -100,7 +106,10 @@ class History:
 
 
 def read_history(
-    prometheus: PrometheusServer, first: int, start: float, totals: dict[str, tuple[int, int]]
+    prometheus: PrometheusServer | VictoriaMetricsServer,
+    first: int,
+    start: float,
+    totals: dict[str, tuple[int, int]],
 ) -> History:
     """Every boundary value of both families, `max by (workspace_id)` of `last_over_time`."""
     end = int(start) - int(start) % STEP + STEP

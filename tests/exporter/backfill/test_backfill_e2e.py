@@ -1,4 +1,5 @@
-"""`mm-analytics backfill` on a real sandbox, ledger and Prometheus: exact buckets, resumable."""
+"""`mm-analytics backfill` on a real sandbox and ledger into a real Prometheus data dir or a real
+VictoriaMetrics: exact buckets, resumable."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
+
 from exporter.backfill.values import first_boundary
 from exporter.ledger.store import Ledger
+from stack.supervisor import free_port
 from tests.exporter.backfill.conftest import (
     SINCE,
     History,
@@ -25,6 +30,7 @@ from tests.exporter.backfill.conftest import (
 )
 from tests.support.prometheus import PrometheusServer
 from tests.support.sandbox import SandboxServer
+from tests.support.victoria import VictoriaMetricsServer
 
 ZONES = (("hour", "UTC"), ("day", "Asia/Kathmandu"))
 
@@ -38,18 +44,48 @@ def committed(workdir: Path) -> tuple[dict[str, int], dict[tuple[str, str], tupl
         ledger.close()
 
 
-def backfilled(workdir: Path, sandbox: SandboxServer) -> History:
-    """The boundary values a Prometheus on the data dir answers."""
-    starts, history = committed(workdir)
-    assert len(set(starts.values())) == 1
-    start = next(iter(starts.values())) / 1e6
-    first = first_boundary(round(SINCE.timestamp() * 1e6)) // 1_000_000
-    totals = {ws: counts for (_, ws), counts in history.items()}
-    prometheus = PrometheusServer(workdir / "prometheus", data_dir=workdir / "data").start()
-    try:
-        return read_history(prometheus, first, start, totals)
-    finally:
-        prometheus.stop()
+class Store:
+    """Where a test's backfill writes: `workdir`'s data dir, or a VictoriaMetrics of its own."""
+
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.workdir = workdir
+        self.victoria = None
+        self.target = None
+        if kind == "victoriametrics":
+            self.victoria = VictoriaMetricsServer(workdir / "victoria-metrics").start()
+            self.target = f"--victoriametrics-url={self.victoria.url}"
+
+    def written(self) -> object:
+        """What the store holds: its blocks, or its count of backfilled samples."""
+        if self.victoria is None:
+            return blocks(self.workdir / "data")
+        expr = 'sum(count_over_time({job="mechamental-backfill"}[100d]))'
+        return self.victoria.query(expr)[0]["value"][1]
+
+    def backfilled(self) -> History:
+        """The boundary values the store answers."""
+        starts, history = committed(self.workdir)
+        assert len(set(starts.values())) == 1
+        start = next(iter(starts.values())) / 1e6
+        first = first_boundary(round(SINCE.timestamp() * 1e6)) // 1_000_000
+        totals = {ws: counts for (_, ws), counts in history.items()}
+        if self.victoria is not None:
+            return read_history(self.victoria, first, start, totals)
+        data_dir = self.workdir / "data"
+        prometheus = PrometheusServer(self.workdir / "prometheus", data_dir=data_dir).start()
+        try:
+            return read_history(prometheus, first, start, totals)
+        finally:
+            prometheus.stop()
+
+
+@pytest.fixture(params=["prometheus", "victoriametrics"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each test's backfill into both stores."""
+    store = Store(request.param, tmp_path)
+    yield store
+    if store.victoria is not None:
+        store.victoria.stop()
 
 
 def assert_exact(history: History, sandbox: SandboxServer) -> None:
@@ -80,29 +116,29 @@ def assert_exact(history: History, sandbox: SandboxServer) -> None:
 
 
 def test_backfill_is_exact_and_a_second_run_writes_nothing(
-    history_sandbox: SandboxServer, tmp_path: Path
+    history_sandbox: SandboxServer, tmp_path: Path, store: Store
 ) -> None:
-    done = run_backfill(history_sandbox, tmp_path)
+    done = run_backfill(history_sandbox, tmp_path, store.target)
     assert done.returncode == 0, done.stderr
     assert "backfilled" in done.stdout
-    written = blocks(tmp_path / "data")
+    written = store.written()
     assert written
     ledger_before = committed(tmp_path)
-    again = run_backfill(history_sandbox, tmp_path)
+    again = run_backfill(history_sandbox, tmp_path, store.target)
     assert again.returncode == 0, again.stderr
     assert "nothing to backfill" in again.stdout
-    assert blocks(tmp_path / "data") == written
+    assert store.written() == written
     assert committed(tmp_path) == ledger_before
-    assert_exact(backfilled(tmp_path, history_sandbox), history_sandbox)
+    assert_exact(store.backfilled(), history_sandbox)
 
 
 def test_a_backfill_killed_at_a_random_moment_ends_the_same_when_run_again(
-    history_sandbox: SandboxServer, tmp_path: Path
+    history_sandbox: SandboxServer, tmp_path: Path, store: Store
 ) -> None:
     (tmp_path / "data").mkdir()
     moment = random.uniform(0.3, 4.0)
     process = subprocess.Popen(
-        backfill_command(history_sandbox, tmp_path),
+        backfill_command(history_sandbox, tmp_path, target=store.target),
         env=backfill_env(history_sandbox),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -110,10 +146,10 @@ def test_a_backfill_killed_at_a_random_moment_ends_the_same_when_run_again(
     time.sleep(moment)
     process.send_signal(signal.SIGKILL)
     process.wait(30)
-    done = run_backfill(history_sandbox, tmp_path)
+    done = run_backfill(history_sandbox, tmp_path, store.target)
     assert done.returncode == 0, (moment, done.stderr)
     assert not (tmp_path / "data" / "backfill-staging").exists()
-    assert_exact(backfilled(tmp_path, history_sandbox), history_sandbox)
+    assert_exact(store.backfilled(), history_sandbox)
 
 
 def failed_run(command: list[str], env: dict[str, str]) -> str:
@@ -137,5 +173,9 @@ def test_clear_errors_without_a_traceback(history_sandbox: SandboxServer, tmp_pa
     refused = dict(env, EXPORTER_PLATFORM_TOKEN="wrong")
     assert "AuthenticationFailed" in failed_run(
         backfill_command(history_sandbox, tmp_path), refused
+    )
+    nowhere = f"--victoriametrics-url=http://127.0.0.1:{free_port()}"
+    assert "cannot be reached" in failed_run(
+        backfill_command(history_sandbox, tmp_path, target=nowhere), env
     )
     assert not (tmp_path / "data" / "backfill-staging").exists()
