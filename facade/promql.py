@@ -25,6 +25,9 @@ PART_LABEL = "mm_part"
 # How far back the value of a counter is looked for when a bucket's own window holds no sample
 # before the first boundary; longer than any retention the stack configures.
 MAX_LOOKBACK_SECONDS = 400 * 86400
+# How long a stopped exporter still owns its orgs: they answer 503 (stale) for this long, then
+# 404 like an org no exporter covers.
+OWNER_LOOKBACK = "1d"
 
 _ID = ids.ID_REGEX
 
@@ -141,9 +144,21 @@ def org_exists(scope: Scope) -> str:
     return f"max by (org_id) ({selector(cat.WORKSPACE_INFO, scope.org)})"
 
 
-def collector_freshness() -> str:
-    """Last successful run of each exporter collector (the oldest one over all exporters)."""
-    return f"min by (collector) ({cat.COLLECTOR_LAST_SUCCESS.sample_name})"
+def collector_freshness(scope: Scope) -> str:
+    """Last successful run of each collector of the exporters that own the scope's org.
+
+    An exporter lists the orgs it owns in `stale_workspaces` (one series per org, 0 when none
+    is stale), so the join costs no series of its own. Its owners are those of the last
+    `OWNER_LOOKBACK`, so a stopped exporter's orgs show its last success (and are refused as
+    stale) rather than vanish; of several owners (a new shard layout, a replica) the latest
+    counts. An org no exporter owns falls back to the oldest collector of all exporters.
+    """
+    owned = f"last_over_time({selector(cat.STALE_WORKSPACES, scope.org)}[{OWNER_LOOKBACK}])"
+    last = f"last_over_time({cat.COLLECTOR_LAST_SUCCESS.sample_name}[{OWNER_LOOKBACK}])"
+    # Matched on every target label (job, instance, and any other) but the families' own.
+    by_owner = f"max by (collector) ({last} and ignoring (collector, org_id) {owned})"
+    everyone = f"min by (collector) ({cat.COLLECTOR_LAST_SUCCESS.sample_name})"
+    return f"{by_owner} or ({everyone} unless on () {owned})"
 
 
 def detail_levels() -> str:
@@ -162,7 +177,7 @@ def workspace_parts(scope: Scope) -> Parts:
         Part.HISTORY: per_workspace(cat.EXECUTIONS_HISTORY, scope),
         Part.FAILED_HISTORY: per_workspace(cat.EXECUTIONS_FAILED_HISTORY, scope),
         Part.COLLECTED: per_workspace(cat.WORKSPACE_COLLECTED, scope),
-        Part.FRESHNESS: collector_freshness(),
+        Part.FRESHNESS: collector_freshness(scope),
     }
 
 
@@ -171,7 +186,7 @@ def existence_parts(scope: Scope) -> Parts:
     return {
         Part.ORG: org_exists(scope),
         Part.WORKSPACE: per_workspace(cat.WORKSPACE_INFO, scope.workspace),
-        Part.FRESHNESS: collector_freshness(),
+        Part.FRESHNESS: collector_freshness(scope),
     }
 
 

@@ -1,8 +1,8 @@
 """One tagged instant query at "now", its results by part, and the checks every answer needs.
 
 Each analytics answer is one round trip: its parts (see `promql.tagged`) plus whether the org
-and workspace exist and when each exporter collector last succeeded. Data older than the
-configured staleness limit is refused rather than served as current.
+and workspace exist and when each collector of the exporters owning the org last succeeded.
+Data older than the configured staleness limit is refused rather than served as current.
 """
 
 from __future__ import annotations

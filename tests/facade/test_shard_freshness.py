@@ -1,0 +1,125 @@
+"""Freshness per org: two exporter shards over the sandbox, scraped by a real Prometheus; when
+one stops, only the orgs it owns answer 503 (stale), the other shard's orgs still answer 200."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from exporter.shards import Shard
+from facade import FacadeConfig, create_app
+from facade.credentials import JwtSettings
+from tests.exporter.conftest import ExporterProcess, launch_exporter
+from tests.facade.conftest import JWT_SECRET
+from tests.support.facade_http import ApiClient
+from tests.support.prometheus import PrometheusServer, scrape_config
+from tests.support.sandbox import SandboxServer
+from vocabulary import catalogue as cat
+
+SHARDS = (Shard(1, 2), Shard(2, 2))
+# Exporters collect every second (inventory) and half second (activity), scraped every second.
+STALE_AFTER = 4.0
+
+
+class ShardedStack:
+    """A sandbox of four orgs, one exporter per shard, one Prometheus scraping both."""
+
+    def __init__(self, workdir: Path) -> None:
+        # Seed 9 gives each of the two shards two of the four orgs.
+        self.sandbox = SandboxServer(workdir / "sandbox", seed=9, orgs=4, workspaces=1).start()
+        self.exporters: dict[Shard, ExporterProcess] = {}
+        self.prometheus: PrometheusServer | None = None
+        orgs = self.sandbox.org_ids()
+        self.owned = {shard: shard.select(orgs) for shard in SHARDS}
+        self.workspaces = {
+            org: next(iter(workspaces))
+            for org, workspaces in (
+                (org_id, body["workspaces"])
+                for org_id, body in self.sandbox.truth()["orgs"].items()
+            )
+        }
+        for shard in SHARDS:
+            self.exporters[shard] = launch_exporter(
+                self.sandbox, workdir, ledger=workdir / f"ledger-{shard.index}.sqlite3", shard=shard
+            )
+        targets = [exporter.url.removeprefix("http://") for exporter in self.exporters.values()]
+        self.prometheus = PrometheusServer(
+            workdir / "prometheus", scrape_configs=[scrape_config("exporter", targets)]
+        ).start()
+        # Every org listed by its owner, both collectors of both shards succeeded.
+        owned = f"count({cat.STALE_WORKSPACES.sample_name})"
+        collected = f"count({cat.COLLECTOR_LAST_SUCCESS.sample_name} > 0)"
+        self.prometheus.wait_for(f"{owned} == {len(orgs)}", bool)
+        self.prometheus.wait_for(f"{collected} == {2 * len(cat.COLLECTORS)}", bool)
+
+    def stop(self) -> None:
+        """Stop every process that was started."""
+        if self.prometheus is not None:
+            self.prometheus.stop()
+        for exporter in self.exporters.values():
+            exporter.process.stop()
+        self.sandbox.stop()
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShardedStack]:
+    stack = ShardedStack(tmp_path_factory.mktemp("shards"))
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def summary_status(api: ApiClient, token: Callable[..., str], stack: ShardedStack) -> dict:
+    """Each org's summary status code (the first workspace of each org)."""
+    return {
+        org: api.get(f"/v1/orgs/{org}/workspaces/{workspace}/analytics", token(org)).status_code
+        for org, workspace in stack.workspaces.items()
+    }
+
+
+def test_a_stopped_shard_makes_only_its_own_orgs_stale(
+    sharded: ShardedStack, client_of: Callable[[Flask], ApiClient], token: Callable[..., str]
+) -> None:
+    stopped, running = SHARDS
+    assert sharded.owned[stopped] and sharded.owned[running]  # both shards own orgs
+    assert sorted(sharded.owned[stopped] + sharded.owned[running]) == sorted(sharded.workspaces)
+    assert sharded.prometheus is not None
+    config = FacadeConfig(
+        prometheus_url=sharded.prometheus.url,
+        jwt=JwtSettings(("HS256",), secret=JWT_SECRET),
+        stale_after=STALE_AFTER,
+    )
+    api = client_of(create_app(config))
+    assert set(summary_status(api, token, sharded).values()) == {200}
+
+    sharded.exporters[stopped].process.stop()
+    stopped_at = time.time()
+    expected = {org: 503 if org in sharded.owned[stopped] else 200 for org in sharded.workspaces}
+    deadline = time.monotonic() + 30
+    while (statuses := summary_status(api, token, sharded)) != expected:
+        assert time.monotonic() < deadline, statuses
+        time.sleep(0.5)
+    # Still so a few seconds on: the running shard's orgs are not judged by the stopped one.
+    time.sleep(2)
+    assert summary_status(api, token, sharded) == expected
+
+    org = sharded.owned[stopped][0]
+    response = api.get(f"/v1/orgs/{org}/workspaces/{sharded.workspaces[org]}/analytics", token(org))
+    body = response.get_json()
+    assert response.status_code == 503
+    assert list(body) == ["error", "message", "details", "timestamp", "status_code"]
+    assert body["error"] == "SERVICE_UNAVAILABLE"
+    assert body["details"]["reason"] == "stale"
+    assert body["details"]["collector"] == "inventory"
+    # The stopped shard's last success before it stopped, not a "never".
+    last_success = body["details"]["last_success"]
+    assert stopped_at - 10 < last_success <= stopped_at
+    assert response.headers["Retry-After"] == "15"
+    # An org no exporter owns is still unknown, judged by every exporter's freshness.
+    unknown = api.get("/v1/orgs/org-nobody/workspaces/ws-1/analytics", token("org-nobody"))
+    assert unknown.status_code == 404
