@@ -9,8 +9,8 @@ Cardinality (measured in `docs/cardinality.md`): per workspace 24 series plus on
 type, status, scope) and per (secret type, active) present; per app 5 series (`app_info` + 4
 `app_resources`); per namespace 3 (`namespace_info` + 2 `namespace_resources`). The app and
 namespace families grow with the platform: `app_metrics: false` / `namespace_metrics: false`
-switch them off, and
-`mechamental_exporter_detail_enabled{level}` then says 0 so consumers can tell "off" from "none".
+switch them off, and `mechamental_exporter_detail_enabled{level}` then says 0 so consumers can
+tell "off" from "none".
 """
 
 from __future__ import annotations
