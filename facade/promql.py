@@ -28,6 +28,7 @@ MAX_LOOKBACK_SECONDS = 400 * 86400
 # How long a stopped exporter still owns its orgs: they answer 503 (stale) for this long, then
 # 404 like an org no exporter covers.
 OWNER_LOOKBACK = "1d"
+OWNER_LABEL = "mm_owner"  # on a freshness result: whether its exporter is scraped now
 
 _ID = ids.ID_REGEX
 
@@ -148,17 +149,31 @@ def collector_freshness(scope: Scope) -> str:
     """Last successful run of each collector of the exporters that own the scope's org.
 
     An exporter lists the orgs it owns in `stale_workspaces` (one series per org, 0 when none
-    is stale), so the join costs no series of its own. Its owners are those of the last
-    `OWNER_LOOKBACK`, so a stopped exporter's orgs show its last success (and are refused as
-    stale) rather than vanish; of several owners (a new shard layout, a replica) the latest
-    counts. An org no exporter owns falls back to the oldest collector of all exporters.
+    is stale), so the join costs no series of its own; of several owners (a new shard layout, a
+    replica) the latest success counts. An owner scraped now gives `OWNER_LABEL="present"`. One
+    that owned the org within `OWNER_LOOKBACK` and is not scraped now (stopped: its series, the
+    org's workspaces included, are gone) gives its last success with `OWNER_LABEL="gone"`, to be
+    refused as stale however recent. An org no exporter owned falls back to the oldest collector
+    of all exporters, so it is judged, then found unknown, as before sharding.
     """
-    owned = f"last_over_time({selector(cat.STALE_WORKSPACES, scope.org)}[{OWNER_LOOKBACK}])"
-    last = f"last_over_time({cat.COLLECTOR_LAST_SUCCESS.sample_name}[{OWNER_LOOKBACK}])"
+    now = selector(cat.STALE_WORKSPACES, scope.org)
+    before = f"last_over_time({now}[{OWNER_LOOKBACK}])"
+    last = cat.COLLECTOR_LAST_SUCCESS.sample_name
     # Matched on every target label (job, instance, and any other) but the families' own.
-    by_owner = f"max by (collector) ({last} and ignoring (collector, org_id) {owned})"
-    everyone = f"min by (collector) ({cat.COLLECTOR_LAST_SUCCESS.sample_name})"
-    return f"{by_owner} or ({everyone} unless on () {owned})"
+    present = _owner(
+        "present", f"max by (collector) ({last} and ignoring (collector, org_id) {now})"
+    )
+    gone = _owner(
+        "gone",
+        f"max by (collector) (last_over_time({last}[{OWNER_LOOKBACK}])"
+        f" and ignoring (collector, org_id) {before})",
+    )
+    everyone = f"min by (collector) ({last}) unless on () {before}"
+    return f"{present} or ({gone} unless on (collector) {present}) or ({everyone})"
+
+
+def _owner(state: str, expression: str) -> str:
+    return f'label_replace({expression}, "{OWNER_LABEL}", "{state}", "", "")'
 
 
 def detail_levels() -> str:

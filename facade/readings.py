@@ -75,11 +75,17 @@ class Freshness:
     retry_after: int
 
     def check(self, reading: Reading, collectors: Sequence[str]) -> None:
-        """ServiceUnavailable when a collector never succeeded or not recently enough."""
+        """ServiceUnavailable when a collector never succeeded, not recently enough, or its
+        exporter is no longer scraped (see `promql.collector_freshness`)."""
         last = reading.by(Part.FRESHNESS, "collector")
+        gone = {
+            sample.labels.get("collector")
+            for sample in reading.samples(Part.FRESHNESS)
+            if sample.labels.get(promql.OWNER_LABEL) == "gone"
+        }
         for collector in collectors:
             at = last.get(collector)
-            if at is None or reading.now - at > self.stale_after:
+            if at is None or reading.now - at > self.stale_after or collector in gone:
                 raise ServiceUnavailable(
                     "Analytics data is stale: the exporter has not collected recently",
                     self.retry_after,
