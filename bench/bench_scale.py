@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psutil
 import requests
@@ -111,8 +112,12 @@ def facade(store_url: str, engine: str) -> Iterator[str]:
         yield url
 
 
-def facade_medians(store_url: str, engine: str, org: str) -> dict[str, tuple[float, int]]:
-    """Median latency and status of each measured route of the façade over one store."""
+Medians = dict[str, tuple[float, int]]
+
+
+def facade_medians(store_url: str, engine: str, org: str) -> tuple[Medians, dict[str, Any]]:
+    """Median latency and status of each measured route of the façade over one store, and its
+    org rollup."""
     base = f"/v1/orgs/{org}/workspaces/ws-00000/analytics"
     routes: dict[str, tuple[str, dict[str, str | int]]] = {
         "summary": (base, {}),
@@ -126,10 +131,12 @@ def facade_medians(store_url: str, engine: str, org: str) -> dict[str, tuple[flo
     client = requests.Session()
     client.headers["Authorization"] = "Bearer " + mint_token(SECRET, org, permissions_for([]), 3600)
     with facade(store_url, engine) as url:
-        return {
+        rollup = client.get(url + routes["org rollup"][0], timeout=120).json()
+        medians = {
             name: median_ms(getter(client, url + path, params))
             for name, (path, params) in routes.items()
         }
+    return medians, rollup
 
 
 def getter(client: requests.Session, url: str, params: dict[str, str | int]) -> Callable[[], int]:
@@ -215,10 +222,19 @@ def measure(workdir: Path, workspaces: int) -> None:
         }
         disk = {name: disk_mib(path) for name, path in stores.data_dirs().items()}
         org = fleet.org_ids[0]
-        latency = {
-            "prometheus": facade_medians(stores.prometheus.url, "prometheus", org),
-            "victoria": facade_medians(stores.victoria.url, "victoriametrics", org),
-        }
+        latency, rollup = {}, {}
+        for name, url, engine in (
+            ("prometheus", stores.prometheus.url, "prometheus"),
+            ("victoria", stores.victoria.url, "victoriametrics"),
+        ):
+            latency[name], rollup[name] = facade_medians(url, engine, org)
+        counts = {name: body.get("workspace_count") for name, body in rollup.items()}
+        print(f"org rollup workspace_count by store: {counts} (expected {workspaces})")
+        assert set(counts.values()) == {workspaces}, rollup
+        assert rollup["prometheus"]["resources"] == rollup["victoria"]["resources"]
+        # One app and one namespace per workspace on the synthetic platform: exact sums.
+        assert rollup["prometheus"]["resources"]["apps"] == workspaces
+        assert rollup["prometheus"]["resources"]["namespaces"] == workspaces
         print(f"\n{'':<34}{'Prometheus':>14}{'VictoriaM.':>14}  {'unit':<10}{'VM ÷ P':>8}")
         row("ingestion", rates["prometheus"], rates["victoria"], "samples/s")
         row("RSS", rss["prometheus"], rss["victoria"], "MiB")
