@@ -28,32 +28,39 @@ class ShardedStack:
     """A sandbox of four orgs, one exporter per shard, one Prometheus scraping both."""
 
     def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
         # Seed 9 gives each of the two shards two of the four orgs.
-        self.sandbox = SandboxServer(workdir / "sandbox", seed=9, orgs=4, workspaces=1).start()
+        self.sandbox = SandboxServer(workdir / "sandbox", seed=9, orgs=4, workspaces=1)
         self.exporters: dict[Shard, ExporterProcess] = {}
         self.prometheus: PrometheusServer | None = None
+        self.owned: dict[Shard, tuple[str, ...]] = {}
+        self.workspaces: dict[str, str] = {}  # each org's first workspace
+
+    def start(self) -> None:
+        """Start every process; return once both shards have collected every org."""
+        self.sandbox.start()
         orgs = self.sandbox.org_ids()
         self.owned = {shard: shard.select(orgs) for shard in SHARDS}
-        self.workspaces = {
-            org: next(iter(workspaces))
-            for org, workspaces in (
-                (org_id, body["workspaces"])
-                for org_id, body in self.sandbox.truth()["orgs"].items()
-            )
-        }
+        truth = self.sandbox.truth()["orgs"]
+        self.workspaces = {org: next(iter(body["workspaces"])) for org, body in truth.items()}
         for shard in SHARDS:
+            ledger = self.workdir / f"ledger-{shard.index}.sqlite3"
             self.exporters[shard] = launch_exporter(
-                self.sandbox, workdir, ledger=workdir / f"ledger-{shard.index}.sqlite3", shard=shard
+                self.sandbox, self.workdir, ledger=ledger, shard=shard
             )
-        targets = [exporter.url.removeprefix("http://") for exporter in self.exporters.values()]
         self.prometheus = PrometheusServer(
-            workdir / "prometheus", scrape_configs=[scrape_config("exporter", targets)]
+            self.workdir / "prometheus",
+            scrape_configs=[scrape_config("exporter", list(self.targets().values()))],
         ).start()
         # Every org listed by its owner, both collectors of both shards succeeded.
         owned = f"count({cat.STALE_WORKSPACES.sample_name})"
         collected = f"count({cat.COLLECTOR_LAST_SUCCESS.sample_name} > 0)"
         self.prometheus.wait_for(f"{owned} == {len(orgs)}", bool)
         self.prometheus.wait_for(f"{collected} == {2 * len(cat.COLLECTORS)}", bool)
+
+    def targets(self) -> dict[Shard, str]:
+        """Each shard's scrape target, `host:port`."""
+        return {shard: e.url.removeprefix("http://") for shard, e in self.exporters.items()}
 
     def stop(self) -> None:
         """Stop every process that was started."""
@@ -68,6 +75,7 @@ class ShardedStack:
 def sharded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShardedStack]:
     stack = ShardedStack(tmp_path_factory.mktemp("shards"))
     try:
+        stack.start()
         yield stack
     finally:
         stack.stop()
@@ -88,6 +96,13 @@ def test_a_stopped_shard_makes_only_its_own_orgs_stale(
     assert sharded.owned[stopped] and sharded.owned[running]  # both shards own orgs
     assert sorted(sharded.owned[stopped] + sharded.owned[running]) == sorted(sharded.workspaces)
     assert sharded.prometheus is not None
+    # Each exporter lists exactly the orgs of its shard.
+    listed: dict[str, set[str]] = {}
+    for item in sharded.prometheus.query(cat.STALE_WORKSPACES.sample_name):
+        listed.setdefault(item["metric"]["instance"], set()).add(item["metric"]["org_id"])
+    assert listed == {
+        target: set(sharded.owned[shard]) for shard, target in sharded.targets().items()
+    }
     config = FacadeConfig(
         prometheus_url=sharded.prometheus.url,
         jwt=JwtSettings(("HS256",), secret=JWT_SECRET),
