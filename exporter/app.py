@@ -26,6 +26,7 @@ log = logging.getLogger("exporter")
 FLAGS = {
     "platform_url": "base URL of the MechaMental platform API",
     "org_ids": "comma-separated org ids to export",
+    "shard": "k/N: export only shard k of N of the org ids (see exporter.shards)",
     "listen_address": "host:port of /metrics and /healthz (default 127.0.0.1:9877)",
     "ledger_path": "SQLite ledger of execution counts (default exporter-ledger.sqlite3)",
     "inventory_interval": "seconds between inventory passes (default 60)",

@@ -16,6 +16,7 @@ import yaml
 from exporter import setting_values as parse
 from exporter.platform.client import PlatformTarget, RequestPolicy
 from exporter.platform.token import TokenFileError, read_token_file
+from exporter.shards import Shard, parse_shard
 from vocabulary.ids import ID_MAX_LENGTH, valid_id
 
 ENV_PREFIX = "EXPORTER_"
@@ -63,6 +64,8 @@ class ExporterConfig:
     inventory_page_size: int | None = None
     max_response_bytes: int = 8 * 2**20
     auth_retry_interval: float = 60.0
+    # With a shard, `org_ids` holds only the configured ids this shard owns (`exporter.shards`).
+    shard: Shard | None = None
 
     def platform_target(self) -> PlatformTarget:
         """Where the platform is and how to authenticate to it."""
@@ -139,6 +142,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "inventory_page_size": parse.integer(1, 200),
     "max_response_bytes": parse.integer(1024, 2**30),
     "auth_retry_interval": parse.positive,
+    "shard": parse_shard,
 }
 REQUIRED = ("platform_url", "platform_token", "org_ids")
 assert set(PARSERS) == {field.name for field in fields(ExporterConfig)}
@@ -211,9 +215,23 @@ def build_config(raw: Mapping[str, tuple[Any, str]], problems: list[str]) -> Exp
         problems.append("backoff_max must not be smaller than backoff_base")
     if 900 % values.get("exposure_boundary", defaults.exposure_boundary):
         problems.append("exposure_boundary must divide 900 (every zone's offset is whole quarters)")
+    problems += _owned_orgs(values)
     if problems:
         raise ConfigError(problems)
     return ExporterConfig(**values)
+
+
+def _owned_orgs(values: dict[str, Any]) -> list[str]:
+    """Narrow `org_ids` to the shard's own; the problem when it owns none of them."""
+    shard, org_ids = values.get("shard"), values.get("org_ids")
+    if shard is None or org_ids is None:
+        return []
+    values["org_ids"] = shard.select(org_ids)
+    if values["org_ids"]:
+        return []
+    return [
+        f"shard {shard} owns none of the {len(org_ids)} org ids; list more orgs or use fewer shards"
+    ]
 
 
 def _token_from_file(raw: Mapping[str, tuple[Any, str]], values: dict[str, Any]) -> list[str]:

@@ -165,11 +165,13 @@ class ExporterService:
         )
         self.scheduler.start()
         self._server_thread.start()
+        shard = self.config.shard
         log.info(
-            "exporter listening on %s:%d for orgs %s",
+            "exporter listening on %s:%d for orgs %s%s",
             self.config.listen_host,
             self.server_port,
             ", ".join(self.config.org_ids),
+            "" if shard is None else f" (shard {shard})",
         )
 
     def stop(self) -> None:

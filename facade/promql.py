@@ -25,6 +25,10 @@ PART_LABEL = "mm_part"
 # How far back the value of a counter is looked for when a bucket's own window holds no sample
 # before the first boundary; longer than any retention the stack configures.
 MAX_LOOKBACK_SECONDS = 400 * 86400
+# How long a stopped exporter still owns its orgs: they answer 503 (stale) for this long, then
+# 404 like an org no exporter covers.
+OWNER_LOOKBACK = "1d"
+OWNER_LABEL = "mm_owner"  # on a freshness result: whether its exporter is scraped now
 
 _ID = ids.ID_REGEX
 
@@ -141,9 +145,35 @@ def org_exists(scope: Scope) -> str:
     return f"max by (org_id) ({selector(cat.WORKSPACE_INFO, scope.org)})"
 
 
-def collector_freshness() -> str:
-    """Last successful run of each exporter collector (the oldest one over all exporters)."""
-    return f"min by (collector) ({cat.COLLECTOR_LAST_SUCCESS.sample_name})"
+def collector_freshness(scope: Scope) -> str:
+    """Last successful run of each collector of the exporters that own the scope's org.
+
+    An exporter lists the orgs it owns in `stale_workspaces` (one series per org, 0 when none
+    is stale), so the join costs no series of its own; of several owners (a new shard layout, a
+    replica) the latest success counts. An owner scraped now gives `OWNER_LABEL="present"`. One
+    that owned the org within `OWNER_LOOKBACK` and is not scraped now (stopped: its series, the
+    org's workspaces included, are gone) gives its last success with `OWNER_LABEL="gone"`, to be
+    refused as stale however recent. An org no exporter owned falls back to the oldest collector
+    of all exporters, so it is judged, then found unknown, as before sharding.
+    """
+    now = selector(cat.STALE_WORKSPACES, scope.org)
+    before = f"last_over_time({now}[{OWNER_LOOKBACK}])"
+    last = cat.COLLECTOR_LAST_SUCCESS.sample_name
+    # Matched on every target label (job, instance, and any other) but the families' own.
+    present = _owner(
+        "present", f"max by (collector) ({last} and ignoring (collector, org_id) {now})"
+    )
+    gone = _owner(
+        "gone",
+        f"max by (collector) (last_over_time({last}[{OWNER_LOOKBACK}])"
+        f" and ignoring (collector, org_id) {before})",
+    )
+    everyone = f"min by (collector) ({last}) unless on () {before}"
+    return f"{present} or ({gone} unless on (collector) {present}) or ({everyone})"
+
+
+def _owner(state: str, expression: str) -> str:
+    return f'label_replace({expression}, "{OWNER_LABEL}", "{state}", "", "")'
 
 
 def detail_levels() -> str:
@@ -162,7 +192,7 @@ def workspace_parts(scope: Scope) -> Parts:
         Part.HISTORY: per_workspace(cat.EXECUTIONS_HISTORY, scope),
         Part.FAILED_HISTORY: per_workspace(cat.EXECUTIONS_FAILED_HISTORY, scope),
         Part.COLLECTED: per_workspace(cat.WORKSPACE_COLLECTED, scope),
-        Part.FRESHNESS: collector_freshness(),
+        Part.FRESHNESS: collector_freshness(scope),
     }
 
 
@@ -171,7 +201,7 @@ def existence_parts(scope: Scope) -> Parts:
     return {
         Part.ORG: org_exists(scope),
         Part.WORKSPACE: per_workspace(cat.WORKSPACE_INFO, scope.workspace),
-        Part.FRESHNESS: collector_freshness(),
+        Part.FRESHNESS: collector_freshness(scope),
     }
 
 

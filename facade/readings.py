@@ -1,8 +1,8 @@
 """One tagged instant query at "now", its results by part, and the checks every answer needs.
 
 Each analytics answer is one round trip: its parts (see `promql.tagged`) plus whether the org
-and workspace exist and when each exporter collector last succeeded. Data older than the
-configured staleness limit is refused rather than served as current.
+and workspace exist and when each collector of the exporters owning the org last succeeded.
+Data older than the configured staleness limit is refused rather than served as current.
 """
 
 from __future__ import annotations
@@ -76,12 +76,18 @@ class Freshness:
     retry_after: int
 
     def check(self, reading: Reading, collectors: Sequence[str]) -> None:
-        """ServiceUnavailable when a collector never succeeded or not recently enough; else
-        the oldest of their last successes is noted as the answer's data time."""
+        """ServiceUnavailable when a collector never succeeded, not recently enough, or its
+        exporter is no longer scraped (see `promql.collector_freshness`); else the oldest of
+        their last successes is noted as the answer's data time."""
         last = reading.by(Part.FRESHNESS, "collector")
+        gone = {
+            sample.labels.get("collector")
+            for sample in reading.samples(Part.FRESHNESS)
+            if sample.labels.get(promql.OWNER_LABEL) == "gone"
+        }
         for collector in collectors:
             at = last.get(collector)
-            if at is None or reading.now - at > self.stale_after:
+            if at is None or reading.now - at > self.stale_after or collector in gone:
                 raise ServiceUnavailable(
                     "Analytics data is stale: the exporter has not collected recently",
                     self.retry_after,

@@ -197,7 +197,7 @@ STALE_WORKSPACES = _family(
     "exporter_stale_workspaces",
     "gauge",
     ("org_id",),
-    "Workspaces whose last collection failed and that show their previous values.",
+    "Workspaces whose last collection failed and show their previous values; one per owned org.",
 )
 PLATFORM_REQUESTS = _family(
     "exporter_platform_requests",

@@ -5,11 +5,12 @@ A `StateCollector` reads only immutable state objects and says which, so the exp
 cache its bytes per state; the others are rendered on every scrape. Which collectors exist, and
 in which order they are exposed, is `exporter.metrics.registry`'s alone.
 
-Cardinality: per workspace about 25 series plus one per (source type, status, scope) and per
-(secret type, active) present; per app 5 series (`app_info` + 4 `app_resources`); per namespace
-3 (`namespace_info` + 2 `namespace_resources`). The app and namespace families grow with the
-platform: `app_metrics: false` / `namespace_metrics: false` switch them off, and
-`mechamental_exporter_detail_enabled{level}` then says 0 so consumers can tell "off" from "none".
+Cardinality (measured in `docs/cardinality.md`): per workspace 24 series plus one per (source
+type, status, scope) and per (secret type, active) present; per app 5 series (`app_info` + 4
+`app_resources`); per namespace 3 (`namespace_info` + 2 `namespace_resources`). The app and
+namespace families grow with the platform: `app_metrics: false` / `namespace_metrics: false`
+switch them off, and `mechamental_exporter_detail_enabled{level}` then says 0 so consumers can
+tell "off" from "none".
 """
 
 from __future__ import annotations
