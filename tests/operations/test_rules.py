@@ -44,7 +44,7 @@ def run_tool(*argv: str, cwd: Any = None) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         cwd=cwd,
-        timeout=120,
+        timeout=600,
         check=False,
     )
 
