@@ -88,3 +88,18 @@ def test_burn_rate_panels_show_every_window_the_alerts_read(name):
         exprs = " ".join(target["expr"] for target in panel["targets"])
         assert windows == set(re.findall(r"ratio_rate(\d+[mhd])\b", exprs))
         assert 'threshold=~"burn_rate_.*"' in exprs
+
+
+@pytest.mark.parametrize("name", sorted(dashboards()))
+def test_firing_alerts_show_as_annotations(name, fixture_prometheus):
+    """Each dashboard marks the firing alerts of its scope; the query runs in Prometheus."""
+    board = dashboards()[name]
+    queries = [a for a in board["annotations"]["list"] if a.get("expr", "").startswith("ALERTS{")]
+    assert len(queries) == 1, name
+    expr = queries[0]["expr"]
+    assert 'alertstate="firing"' in expr
+    for variable in board["templating"]["list"]:
+        assert f"${variable['name']}" in expr, (name, variable["name"])
+    values = {"org_id": "o", "workspace_id": "w"}
+    query = re.sub(r"\$(\w+)", lambda match: values[match.group(1)], expr)
+    assert isinstance(fixture_prometheus.query(query), list)
