@@ -174,6 +174,7 @@ def test_failing_workspace_alert_reaches_the_receiver_with_its_labels(stack):
     assert annotations["runbook_url"] == (
         f"{DEFAULT_LINKS_URL}/public/mechamental/runbook.md#{BURN_ALERT.lower()}"
     )
+    assert annotations["dashboard_url"].startswith(f"{DEFAULT_LINKS_URL}/d/mm-workspace-detail/")
     assert f"var-workspace_id={stack.failing_workspace}" in annotations["dashboard_url"]
     # Prometheus agrees on why: the failure ratio it evaluated is the one the sandbox produces.
     ratio = stack.prometheus.scalar(
