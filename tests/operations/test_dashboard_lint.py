@@ -103,3 +103,18 @@ def test_firing_alerts_show_as_annotations(name, fixture_prometheus):
     values = {"org_id": "o", "workspace_id": "w"}
     query = re.sub(r"\$(\w+)", lambda match: values[match.group(1)], expr)
     assert isinstance(fixture_prometheus.query(query), list)
+
+
+@pytest.mark.parametrize("name", sorted(dashboards()))
+def test_bucket_panels_count_over_their_step_forward_from_the_bucket_start(name):
+    """A bar panel with a minimum interval counts [t, t + step) and labels it t, as the façade
+    does: a fixed `[1h]`/`[1d]` increase would label each bucket by its end and skip time once
+    the step grows past the window."""
+    for panel in panels(dashboards()[name]):
+        if panel.get("interval") not in {"1h", "1d"} or not panel["title"].startswith(
+            "Executions per"
+        ):
+            continue
+        for target in panel["targets"]:
+            assert "offset -$__interval" in target["expr"], panel["title"]
+            assert not re.search(r"(increase|rate)\(", target["expr"]), panel["title"]
