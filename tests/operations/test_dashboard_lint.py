@@ -16,6 +16,8 @@ SINGLE_VALUE = {"stat", "bargauge", "gauge"}
 ALERT_STEPS = {
     "Burn rate, 1 h": ["burn_rate_page_6h", "burn_rate_page_1h"],
     "Data age": ["collection_stale_seconds"],
+    "Worst workspaces: burn rate, 1 h": ["burn_rate_page_6h", "burn_rate_page_1h"],
+    "Stalest workspaces: data age": ["collection_stale_seconds"],
 }
 
 
