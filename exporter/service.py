@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import requests
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from requests.adapters import HTTPAdapter
 
 from exporter.config import ExporterConfig
@@ -81,6 +82,9 @@ class ExporterService:
         self.activity = ActivityPoller(client, self.ledger, config.org_ids, settings, clock)
         self.status = RunStatus()
         self.exposition = CachedExposition(build_registry(self._sources()))
+        # The standard process_* series (CPU, memory, open files), outside the cached registry.
+        self.process_registry = CollectorRegistry(auto_describe=False)
+        ProcessCollector(registry=self.process_registry)
         app = exporter_app(self.scrape, CONTENT_TYPE, self.status.problems)
         try:
             self.server = make_http_server(config.listen_host, config.listen_port, app)
@@ -128,7 +132,7 @@ class ExporterService:
         for collector in self.exposition.registry.collectors:
             if isinstance(collector, EventTimeCollector):
                 collector.scraped()
-        return body
+        return body + generate_latest(self.process_registry)
 
     @property
     def server_port(self) -> int:

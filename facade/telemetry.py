@@ -15,6 +15,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
 )
@@ -37,12 +38,14 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 
 
 class FacadeMetrics:
-    """Request counts and latencies by route, and failed Prometheus queries by reason."""
+    """Request counts and latencies by route, failed Prometheus queries by reason, and the
+    serving process' standard `process_*` series (CPU, memory, open files, start time)."""
 
     def __init__(self) -> None:
         # `*_created` series are not in the catalogue (and no dashboard or rule reads them).
         disable_created_metrics()
         self.registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=self.registry)
         self.requests = Counter(
             FACADE_REQUESTS.name,
             FACADE_REQUESTS.help,
@@ -72,10 +75,12 @@ class FacadeMetrics:
         self.duration.labels(route=route).observe(seconds)
 
     def exposition(self) -> bytes:
-        """The text exposition of every worker (multiprocess mode) or of this process."""
+        """The text exposition of every worker (multiprocess mode) or of this process; the
+        `process_*` series are those of the worker that answers."""
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             merged = CollectorRegistry()
             MultiProcessCollector(merged)
+            ProcessCollector(registry=merged)
             return generate_latest(merged)
         return generate_latest(self.registry)
 

@@ -45,9 +45,14 @@ def render_prometheus_config(options: Options) -> Path:
     config["global"].pop("scrape_timeout", None)  # Prometheus then caps it at the interval
     rules = prometheus_files.render_rules(source, options.state_dir / "rules", options.links_url)
     config["rule_files"] = [str(rules)]
+    if not options.with_alertmanager:
+        config["scrape_configs"] = [
+            job for job in config["scrape_configs"] if job["job_name"] != "alertmanager"
+        ]
     for job in config["scrape_configs"]:
         if job["job_name"] in options.ports:
-            job["static_configs"] = [{"targets": [f"127.0.0.1:{options.ports[job['job_name']]}"]}]
+            target = f"127.0.0.1:{options.ports[job['job_name']]}"
+            job["static_configs"] = [{**job["static_configs"][0], "targets": [target]}]
     if options.with_alertmanager:
         target = f"127.0.0.1:{options.ports['alertmanager']}"
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [target]}]}]}

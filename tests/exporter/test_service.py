@@ -46,6 +46,8 @@ def test_the_service_serves_and_stops(sandbox, tmp_path):
             time.sleep(0.1)
         samples = parse_samples(requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text)
         workspaces = select(samples, "mechamental_workspace_info")
+        assert min(select(samples, "process_resident_memory_bytes").values()) > 0
+        assert min(select(samples, "process_start_time_seconds").values()) > 0
         expected = sum(len(org["workspaces"]) for org in sandbox.truth()["orgs"].values())
         assert len(workspaces) == expected
         # Later passes walk on the same threads: new threads every pass grew the RSS.

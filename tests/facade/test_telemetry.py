@@ -48,8 +48,12 @@ def test_metrics_count_requests_by_route_template(
         and s.labels["route"] == SUMMARY_RULE
     ]
     assert [s.value for s in durations] == [4]
-    names = {s.name for s in samples}
+    names = {s.name for s in samples if not s.name.startswith("process_")}
     assert names <= catalogue.sample_names(), names - catalogue.sample_names()
+    # The standard process series of the serving process.
+    process = {s.name: s.value for s in samples if s.name.startswith("process_")}
+    assert process["process_resident_memory_bytes"] > 0
+    assert process["process_open_fds"] > 0
 
 
 def test_metrics_pass_promtool(api: ApiClient) -> None:

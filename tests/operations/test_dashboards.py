@@ -82,10 +82,15 @@ def label_values(prometheus: PrometheusServer, query: str) -> list[str]:
     return sorted({item[label] for item in series if label in item})
 
 
+def query_variables(board: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dashboard's query variables (the data source variable aside)."""
+    return [v for v in board["templating"]["list"] if v["type"] == "query"]
+
+
 def resolve_variables(prometheus: PrometheusServer, board: dict[str, Any]) -> dict[str, str]:
     """Each template variable's first value, resolved in order like Grafana does."""
     values = dict(GLOBALS)
-    for variable in board["templating"]["list"]:
+    for variable in query_variables(board):
         options = label_values(prometheus, substitute(variable_query(variable), values))
         assert options, f"{board['uid']}: variable {variable['name']} has no values"
         values[variable["name"]] = options[0]
@@ -101,10 +106,18 @@ def test_dashboards_have_the_stable_uids_in_their_files():
 
 
 def test_every_datasource_reference_resolves_to_the_provisioned_uid():
+    """Panels read the data source variable, whose default is the provisioned Prometheus."""
     source = provisioned_datasource()
     assert source["type"] == "prometheus" and source["uid"]
-    expected = {"type": "prometheus", "uid": source["uid"]}
+    expected = {"type": "prometheus", "uid": "${datasource}"}
     for board in dashboards().values():
+        variable = board["templating"]["list"][0]
+        assert (variable["name"], variable["type"], variable["query"]) == (
+            "datasource",
+            "datasource",
+            "prometheus",
+        )
+        assert variable["current"]["value"] == source["uid"]
         refs = datasource_refs(board)
         assert refs
         for ref in refs:
@@ -146,17 +159,17 @@ def test_org_and_workspace_dashboards_choose_org_and_workspace_from_label_values
         ("mm-org-overview", ["org_id"]),
         ("mm-workspace-detail", ["org_id", "workspace_id"]),
     ):
-        variables = by_uid[uid]["templating"]["list"]
+        variables = query_variables(by_uid[uid])
         assert [variable["name"] for variable in variables] == names
         for variable in variables:
             assert LABEL_VALUES_QUERY.match(variable_query(variable)), variable["name"]
-    workspace = by_uid["mm-workspace-detail"]["templating"]["list"][1]
+    workspace = query_variables(by_uid["mm-workspace-detail"])[1]
     assert "$org_id" in variable_query(workspace), "workspaces are listed for the chosen org"
 
 
 def test_variables_list_the_orgs_and_workspaces_prometheus_knows(fixture_prometheus):
     by_uid = {board["uid"]: board for board in dashboards().values()}
-    org_variable, workspace_variable = by_uid["mm-workspace-detail"]["templating"]["list"]
+    org_variable, workspace_variable = query_variables(by_uid["mm-workspace-detail"])
     orgs = label_values(fixture_prometheus, variable_query(org_variable))
     assert orgs == sorted(LABEL_VALUES["org_id"])
     values = {**GLOBALS, "org_id": orgs[-1]}

@@ -133,6 +133,26 @@ def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, 
             launcher.stdout.close()
 
 
+def scraped_targets(prometheus_url: str, timeout: float) -> dict[str, dict[str, str]]:
+    """The target labels (job aside) of each job Prometheus has scraped, once all four are up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = requests.get(
+            f"{prometheus_url}/api/v1/query", params={"query": "up == 1"}, timeout=5
+        )
+        found = {
+            item["metric"]["job"]: {
+                key: value
+                for key, value in item["metric"].items()
+                if key not in {"__name__", "job"}
+            }
+            for item in answer.json()["data"]["result"]
+        }
+        if len(found) >= 4 or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
 def test_up_serves_every_service_and_stops_every_child(launched) -> None:
     launcher, ports, banner, state_dir = launched
     for service, port in ports.items():
@@ -143,6 +163,10 @@ def test_up_serves_every_service_and_stops_every_child(launched) -> None:
     assert requests.get(f"http://127.0.0.1:{ports['prometheus']}/-/ready", timeout=5).ok
     assert requests.get(f"http://127.0.0.1:{ports['alertmanager']}/-/ready", timeout=5).ok
     assert_alert_links_on(f"http://127.0.0.1:{ports['prometheus']}", LINKS_URL)
+    # Alertmanager is scraped (meta-monitoring) and the exporter target keeps its shard label.
+    targets = scraped_targets(f"http://127.0.0.1:{ports['prometheus']}", 30)
+    assert targets["alertmanager"] == {"instance": f"127.0.0.1:{ports['alertmanager']}"}
+    assert targets["exporter"]["shard"] == "main"
 
     token = re.search(r"Bearer (\S+)'", banner)
     url = re.search(r"(http://127\.0\.0\.1:\d+/v1/orgs/\S+/analytics)", banner)
