@@ -149,15 +149,16 @@ def test_try_it_out_with_a_bearer_token_gets_200(
 ) -> None:
     browser = swagger_ui
     browser.find_element(By.CSS_SELECTOR, ".auth-wrapper button.authorize").click()
-    [field] = _wait_for(browser, ".modal-ux input")
-    field.send_keys(token("org-beta"))
-    browser.find_element(By.CSS_SELECTOR, ".modal-ux .auth-btn-wrapper button.authorize").click()
+    schemes = _wait_for(browser, ".modal-ux .auth-container")
+    [bearer] = [s for s in schemes if "bearerAuth" in s.find_element(By.TAG_NAME, "h4").text]
+    bearer.find_element(By.CSS_SELECTOR, "input").send_keys(token("org-beta"))
+    bearer.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper button.authorize").click()
     browser.find_element(By.CSS_SELECTOR, ".modal-ux button.btn-done").click()
 
     block = browser.find_element(By.ID, "operations-Analytics-weekly_executions")
     block.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()
     _wait_for(browser, "#operations-Analytics-weekly_executions .try-out__btn")[0].click()
-    _fill(block, {"org_id": "org-beta", "workspace_id": "ws-b03", "weeks": "13"})
+    _fill(block, {"org_id": "org-beta", "workspace_id": "ws-b03", "weeks": "13", "tz": "UTC"})
     block.find_element(By.CSS_SELECTOR, "button.execute").click()
     [status] = _wait_for(block, ".live-responses-table .response .response-col_status")
     assert status.text.strip() == "200"

@@ -149,8 +149,21 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         running.callback(process.stop)
         process.start()
         url = f"http://127.0.0.1:{port}"
-        requests.post(f"{url}/api/v2/alerts", json=ALERTS, timeout=10).raise_for_status()
+        # The inhibiting alerts first: Alertmanager mutes a symptom only once its cause is in
+        # the inhibitor's cache, which a loaded machine can fill after the first notification.
+        causes = [item for item in ALERTS if item["labels"]["case"] not in SUPPRESSED]
+        symptoms = [item for item in ALERTS if item["labels"]["case"] in SUPPRESSED]
+        requests.post(f"{url}/api/v2/alerts", json=causes, timeout=10).raise_for_status()
+        _wait_until_held(url, len(causes))
+        requests.post(f"{url}/api/v2/alerts", json=symptoms, timeout=10).raise_for_status()
         yield url, webhook
+
+
+def _wait_until_held(url: str, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(requests.get(f"{url}/api/v2/alerts", timeout=10).json()) < count:
+        assert time.monotonic() < deadline, "Alertmanager never held the posted alerts"
+        time.sleep(0.1)
 
 
 def states(url: str) -> dict[str, dict[str, Any]]:

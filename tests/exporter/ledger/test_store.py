@@ -118,6 +118,8 @@ CHILD = textwrap.dedent(
         items = [ExecutionRecord(f"r{batch}-{n}", batch, f"ws-{n % 3}", n % 4 == 0)
                  for n in range(10)]
         ledger.commit("org-a", items, high_water=batch, prune_before=batch - 5)
+        if batch == max(0, mark - 3):
+            print("committed", flush=True)  # killed only once it is committing
         batch += 1
     """
 )
@@ -128,10 +130,14 @@ def test_kill_9_neither_loses_nor_double_counts(tmp_path):
     rng = random.Random(11)
     marks = []
     for _ in range(6):
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)])
-        time.sleep(rng.uniform(0.4, 1.0))
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
+        )
+        assert child.stdout is not None and child.stdout.readline() == "committed\n"
+        time.sleep(rng.uniform(0.1, 0.6))
         child.send_signal(signal.SIGKILL)
         child.wait()
+        child.stdout.close()
         ledger = Ledger(path)
         view = ledger.view
         ledger.close()
