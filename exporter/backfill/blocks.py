@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,6 +43,9 @@ class BlockWriter:
     def __init__(self, data_dir: Path, promtool: str, workers: int = 2) -> None:
         self.data_dir = data_dir
         self.staging = data_dir / STAGING
+        # Its own directory per run: promtool processes of a killed run may still be writing
+        # into theirs, and must not make this run's directories fail or mix with them.
+        self.run_dir = self.staging / f"run-{os.getpid()}-{time.time_ns()}"
         self._promtool = promtool
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="promtool")
         self.target = f"Prometheus data dir {data_dir}"
@@ -54,7 +58,7 @@ class BlockWriter:
             if not self.data_dir.is_dir():
                 raise BackfillError(f"Prometheus data dir {self.data_dir} is not a directory")
             shutil.rmtree(self.staging, ignore_errors=True)  # what a stopped run left
-            self.staging.mkdir()
+            self.run_dir.mkdir(parents=True)
         except OSError as error:
             raise BackfillError(
                 f"Prometheus data dir {self.data_dir} cannot be written: {error}"
@@ -62,7 +66,7 @@ class BlockWriter:
 
     def submit(self, name: str, points: Points) -> Future[Path]:
         """Start promtool on the OpenMetrics text of the input `name`."""
-        directory = self.staging / name
+        directory = self.run_dir / name
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
         source = directory / "input.om"
@@ -95,7 +99,7 @@ class BlockWriter:
                 block.rename(self.data_dir / block.name)
                 moved += 1
         _sync_directory(self.data_dir)
-        shutil.rmtree(self.staging / name, ignore_errors=True)
+        shutil.rmtree(self.run_dir / name, ignore_errors=True)
         self.written += moved
         return moved
 
