@@ -85,6 +85,7 @@ class ExporterService:
         # The standard process_* series (CPU, memory, open files), outside the cached registry.
         self.process_registry = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=self.process_registry)
+        self._recording_shown = threading.Lock()  # held while served boundaries are recorded
         app = exporter_app(self.scrape, CONTENT_TYPE, self.status.problems)
         try:
             self.server = make_http_server(config.listen_host, config.listen_port, app)
@@ -129,10 +130,21 @@ class ExporterService:
     def scrape(self) -> bytes:
         """The `/metrics` body of a served scrape (renders ahead of scrapes are not scrapes)."""
         body = self.exposition.render()
-        for collector in self.exposition.registry.collectors:
-            if isinstance(collector, EventTimeCollector):
-                collector.scraped()
+        # Recording what was shown writes the ledger, which a poll's commit (or a locked file)
+        # can hold for seconds: it runs beside the answer, one recording at a time.
+        if self._recording_shown.acquire(blocking=False):
+            threading.Thread(target=self._record_shown, name="shown-boundaries").start()
         return body + generate_latest(self.process_registry)
+
+    def _record_shown(self) -> None:
+        try:
+            for collector in self.exposition.registry.collectors:
+                if isinstance(collector, EventTimeCollector):
+                    collector.scraped()
+        except Exception:  # the next scrape records it again
+            log.exception("recording the boundaries a scrape showed failed")
+        finally:
+            self._recording_shown.release()
 
     @property
     def server_port(self) -> int:

@@ -25,13 +25,22 @@ FORBIDDEN = {
     "stack": set(),
 }
 MAX_MODULE_LINES = 300
-# Modules over the limit whose split is under way elsewhere; the list may only shrink.
-OVERSIZE_BEING_SPLIT = {"exporter/config.py"}
 
 
 def modules(package: str) -> list[Path]:
     """Every Python module of a package, sub-packages included."""
     return sorted((REPO_ROOT / package).rglob("*.py"))
+
+
+def parsed(path: Path) -> ast.AST:
+    """The module's syntax tree. CPython 3.11 can raise a spurious SystemError ("AST constructor
+    recursion depth mismatch") when another thread of the process compiled code at the same
+    time; a second parse is unaffected."""
+    source = path.read_text(encoding="utf-8")
+    try:
+        return ast.parse(source)
+    except SystemError:
+        return ast.parse(source)
 
 
 def imported_packages(tree: ast.AST) -> Iterator[str]:
@@ -64,7 +73,7 @@ def test_imports_point_one_way(package: str) -> None:
     wrong = {
         f"{path.relative_to(REPO_ROOT)} imports {imported}"
         for path in modules(package)
-        for imported in imported_packages(ast.parse(path.read_text(encoding="utf-8")))
+        for imported in imported_packages(parsed(path))
         if imported in FORBIDDEN[package]
     }
     assert wrong == set()
@@ -85,4 +94,4 @@ def test_production_modules_stay_small() -> None:
         for path in modules(package)
         if len(path.read_text(encoding="utf-8").splitlines()) > MAX_MODULE_LINES
     }
-    assert oversize <= OVERSIZE_BEING_SPLIT, sorted(oversize - OVERSIZE_BEING_SPLIT)
+    assert oversize == set(), sorted(oversize)

@@ -82,12 +82,14 @@ class EventTimeCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
     def scraped(self) -> None:
         """A scrape was served: each boundary on show for `hold` is recorded as shown."""
         for org_id, events in sorted(self._ledger().events.items()):
-            self._seen(org_id, events)
+            if not self._seen(org_id, events):
+                return  # the ledger cannot be written now: the next scrape tries again
 
-    def _seen(self, org_id: str, events: OrgEvents) -> None:
+    def _seen(self, org_id: str, events: OrgEvents) -> bool:
+        """Whether the ledger took what this org showed (or had nothing to take)."""
         shown_at = events.exposure_time()
         if shown_at != events.exposed:
-            return
+            return True
         now = self._clock()
         first = self._first_shown.setdefault((org_id, shown_at), now)
         if now - first >= self._hold:
@@ -97,5 +99,6 @@ class EventTimeCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
                 log.warning(
                     "cannot record boundary %d of org %s as shown: %s", shown_at, org_id, error
                 )
-            else:
-                del self._first_shown[(org_id, shown_at)]
+                return False
+            del self._first_shown[(org_id, shown_at)]
+        return True
