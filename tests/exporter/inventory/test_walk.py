@@ -80,11 +80,12 @@ def queries(mock: responses.RequestsMock) -> dict[str, dict[str, str]]:
 
 
 def test_a_walk_reads_every_list_once_into_one_listing(platform):
-    listing = walk_workspace(client(), "org-a", "ws-1", clock=lambda: 1_700_000_000.5)
-    assert (listing.org_id, listing.workspace_id, listing.collected_at) == (
+    listing = walk_workspace(client(), "org-a", "ws-1", clock=lambda: 1_700_000_000.5, name="Ops")
+    assert (listing.org_id, listing.workspace_id, listing.collected_at, listing.name) == (
         "org-a",
         "ws-1",
         1_700_000_000.5,
+        "Ops",
     )
     assert listing.apps == (api.AppRecord("app-1", 3),)
     assert listing.namespaces == (NamespaceListing("ns-1", "app-1", 3),)
@@ -133,9 +134,18 @@ def test_a_child_vanishing_mid_walk_fails_the_walk_but_not_the_workspace(platfor
     assert raised.value.details["resource_id"] == "ns-1"
 
 
-def test_list_workspaces_reads_the_ids_of_an_org(platform):
-    items = [{"workspace_id": "ws-1"}, {"workspace_id": "ws-2"}]
+def test_list_workspaces_reads_the_ids_and_names_of_an_org(platform):
+    items = [
+        {"workspace_id": "ws-1", "name": "Support Bot", "is_active": True, "region": "eu"},
+        {"workspace_id": "ws-2"},
+        {"workspace_id": "ws-3", "name": ""},
+        {"workspace_id": "ws-4", "name": None},
+        {"workspace_id": "ws-5", "name": "  "},
+    ]
     url = f"{BASE}/v1/orgs/org-a/workspaces"
     platform.add(responses.GET, url, json=envelope("workspaces", items))
-    assert list_workspaces(client(), "org-a", page_size=10) == ["ws-1", "ws-2"]
+    assert list_workspaces(client(), "org-a", page_size=10) == [
+        api.WorkspaceRecord("ws-1", "Support Bot"),
+        *(api.WorkspaceRecord(f"ws-{n}", f"ws-{n}") for n in range(2, 6)),
+    ]
     assert queries(platform)["/v1/orgs/org-a/workspaces"] == {"limit": "10"}
