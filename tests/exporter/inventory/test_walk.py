@@ -10,11 +10,14 @@ import pytest
 import requests
 import responses
 
+from exporter.inventory.schedule import InventoryCollection
 from exporter.inventory.snapshot import NamespaceListing
 from exporter.inventory.walk import WorkspaceGone, list_workspaces, walk_workspace
+from exporter.metrics.families import workspace_families
 from exporter.platform import api
 from exporter.platform.client import PlatformClient, PlatformTarget, RequestPolicy
 from exporter.platform.errors import NotFound
+from vocabulary.catalogue import WORKSPACE_INFO as INFO
 
 BASE = "http://platform.test"
 WS = f"{BASE}/v1/orgs/org-a/workspaces/ws-1"
@@ -149,3 +152,26 @@ def test_list_workspaces_reads_the_ids_and_names_of_an_org(platform):
         *(api.WorkspaceRecord(f"ws-{n}", f"ws-{n}") for n in range(2, 6)),
     ]
     assert queries(platform)["/v1/orgs/org-a/workspaces"] == {"limit": "10"}
+
+
+def test_a_rename_on_the_platform_replaces_the_name_at_the_next_pass(platform):
+    url = f"{BASE}/v1/orgs/org-a/workspaces"
+    for name in ("Ops", "Ops EU"):  # `responses` answers in the order registered
+        platform.add(
+            responses.GET,
+            url,
+            json=envelope("workspaces", [{"workspace_id": "ws-1", "name": name}]),
+        )
+    inventory = InventoryCollection(client(), ["org-a"], concurrency=1)
+    try:
+        names = []
+        for _ in range(2):
+            inventory.run()
+            (info,) = [f for f in workspace_families(inventory.snapshot) if f.name == INFO.name]
+            names.append([sample.labels for sample in info.samples])
+    finally:
+        inventory.close()
+    expected = [
+        {"org_id": "org-a", "workspace_id": "ws-1", "workspace_name": n} for n in ("Ops", "Ops EU")
+    ]
+    assert names == [[expected[0]], [expected[1]]]  # one info series each pass, the old name gone
