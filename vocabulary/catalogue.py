@@ -69,7 +69,10 @@ def _family(name: str, kind: Kind, labels: tuple[str, ...], help_text: str) -> F
 
 
 WORKSPACE_INFO = _family(
-    "workspace_info", "gauge", WS, "A workspace known to the exporter; always 1." + CACHED
+    "workspace_info",
+    "gauge",
+    (*WS, "workspace_name"),
+    "A workspace known to the exporter and its name (the id if it has none); always 1." + CACHED,
 )
 WORKSPACE_RESOURCES = _family(
     "workspace_resources",
@@ -168,7 +171,6 @@ NAMESPACE_RESOURCES = _family(
     (*NS, "resource"),
     "Resources of a namespace by kind (threads, sources)." + CACHED,
 )
-
 COLLECTOR_UP = _family(
     "exporter_collector_up",
     "gauge",
@@ -188,10 +190,7 @@ COLLECTOR_DURATION = _family(
     "Duration of the last run of the collector, in seconds.",
 )
 COLLECTOR_FAILURES = _family(
-    "exporter_collector_failures",
-    "counter",
-    ("collector",),
-    "Runs of the collector that failed.",
+    "exporter_collector_failures", "counter", ("collector",), "Runs of the collector that failed."
 )
 STALE_WORKSPACES = _family(
     "exporter_stale_workspaces",

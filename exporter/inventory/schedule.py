@@ -72,8 +72,9 @@ class InventoryCollection:
                 kept.update((key, previous.workspaces[key]) for key in keys)
                 stale.update(keys)
                 continue
-            for workspace_id in workspaces:
-                walks[(org_id, workspace_id)] = self._pool.submit(self._walk, org_id, workspace_id)
+            for workspace in workspaces:
+                key = (org_id, workspace.workspace_id)
+                walks[key] = self._pool.submit(self._walk, *key, workspace.name)
         for key, walk in walks.items():
             reason = self._collect(key, walk, kept)
             if reason is not None:
@@ -89,8 +90,10 @@ class InventoryCollection:
         """Stop the walk threads, after the walks already submitted (call once no pass runs)."""
         self._pool.shutdown(wait=True)
 
-    def _walk(self, org_id: str, workspace_id: str) -> WorkspaceInventory:
-        listing = walk_workspace(self._client, org_id, workspace_id, self._clock, self._page_size)
+    def _walk(self, org_id: str, workspace_id: str, name: str) -> WorkspaceInventory:
+        listing = walk_workspace(
+            self._client, org_id, workspace_id, self._clock, self._page_size, name
+        )
         return summarize(listing)
 
     @staticmethod

@@ -53,6 +53,7 @@ class WorkspaceInventory:
     org_id: str
     workspace_id: str
     collected_at: float
+    name: str
     resources: tuple[tuple[str, int], ...]
     sources: tuple[tuple[tuple[str, str, str], int], ...]
     sources_indexed: int
@@ -95,6 +96,7 @@ class WorkspaceListing:
     sources: tuple[SourceRecord, ...] = ()
     secrets: tuple[SecretRecord, ...] = ()
     models: int = 0
+    name: str = ""  # the workspace's name on the platform; empty means "use the id"
 
 
 def _sorted_counts(counter: Mapping[K, int]) -> tuple[tuple[K, int], ...]:
@@ -151,6 +153,7 @@ def summarize(listing: WorkspaceListing) -> WorkspaceInventory:
         org_id=listing.org_id,
         workspace_id=listing.workspace_id,
         collected_at=listing.collected_at,
+        name=listing.name or listing.workspace_id,
         resources=tuple((kind, resources[kind]) for kind in RESOURCE_KINDS),
         sources=_sorted_counts(Counter((s.source_type, s.status, s.scope) for s in sources)),
         sources_indexed=sum(1 for source in sources if source.indexed),

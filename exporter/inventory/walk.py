@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from exporter.inventory.snapshot import NamespaceListing, WorkspaceListing
 from exporter.platform import api
@@ -31,8 +32,10 @@ def walk_workspace(
     workspace_id: str,
     clock: Callable[[], float] = time.time,
     page_size: int | None = None,
+    name: str = "",
 ) -> WorkspaceListing:
-    """The records of one workspace; WorkspaceGone when the platform says it does not exist."""
+    """The records of one workspace, named `name` (its id when empty); WorkspaceGone when the
+    platform says it does not exist."""
     ids = {"org_id": org_id, "workspace_id": workspace_id}
     try:
         # Its own first list answering 404 means the workspace itself is gone.
@@ -40,11 +43,12 @@ def walk_workspace(
     except NotFound as error:
         raise WorkspaceGone(f"{org_id}/{workspace_id}: {error}") from error
     try:
-        return _walk_rest(client, ids, apps, clock, page_size)
+        listing = _walk_rest(client, ids, apps, clock, page_size)
     except NotFound as error:
         if api.not_found_names_workspace(error.details, workspace_id):
             raise WorkspaceGone(f"{org_id}/{workspace_id}: {error}") from error
         raise  # a child vanished mid-walk: this pass failed, the next one sees the new state
+    return replace(listing, name=name or workspace_id)
 
 
 def _walk_rest(
@@ -85,6 +89,8 @@ def _walk_rest(
     )
 
 
-def list_workspaces(client: PlatformClient, org_id: str, page_size: int | None = None) -> list[str]:
-    """The ids of every workspace of an org, from a checked list."""
-    return client.records(api.WORKSPACES, {"org_id": org_id}, api.workspace_id, limit=page_size)
+def list_workspaces(
+    client: PlatformClient, org_id: str, page_size: int | None = None
+) -> list[api.WorkspaceRecord]:
+    """Every workspace of an org (id and name), from a checked list."""
+    return client.records(api.WORKSPACES, {"org_id": org_id}, api.workspace_record, limit=page_size)

@@ -76,7 +76,7 @@ class StateCollector(Collector, Generic[S]):
 class InventoryCollector(StateCollector[tuple[InventorySnapshot]]):
     """Gauges of the last inventory pass, for example::
 
-        mechamental_workspace_info{org_id="org-a",workspace_id="ws-1"} 1.0
+        mechamental_workspace_info{org_id="org-a",workspace_id="ws-1",workspace_name="Support"} 1.0
         mechamental_workspace_resources{org_id="org-a",resource="apps",workspace_id="ws-1"} 2.0
         mechamental_workspace_collected_timestamp_seconds{org_id="org-a",workspace_id="ws-1"} 1.7e+09
         mechamental_sources{org_id="org-a",scope="workspace",source_type="pdf",status="completed",workspace_id="ws-1"} 3.0

@@ -45,10 +45,10 @@ def workspace_families(snapshot: InventorySnapshot) -> list[Metric]:
         cat.SOURCE_TOKENS.name: lambda ws: ws.source_tokens,
         cat.SOURCE_BYTES.name: lambda ws: ws.source_bytes,
         cat.WORKSPACE_COLLECTED.name: lambda ws: ws.collected_at,
-        cat.WORKSPACE_INFO.name: lambda ws: 1,
     }
     for ws in snapshot.workspaces.values():
         key = ws.key
+        _add(metrics[cat.WORKSPACE_INFO.name], (*key, ws.name), 1)
         for name, value in single.items():
             _add(metrics[name], key, value(ws))
         for kind, count in ws.resources:

@@ -77,6 +77,14 @@ FAILED_STATUS = "failed"
 
 
 @dataclass(frozen=True)
+class WorkspaceRecord:
+    """A workspace and the name people know it by (its id when the platform gives none)."""
+
+    workspace_id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class AppRecord:
     """An app and its release count."""
 
@@ -174,6 +182,14 @@ def format_time(micros: int) -> str:
 def workspace_id(item: Mapping[str, Any]) -> str:
     """The id of a workspaces-list item."""
     return str(_field(item, "workspace_id", str))
+
+
+def workspace_record(item: Mapping[str, Any]) -> WorkspaceRecord:
+    """A workspaces-list item; a missing, empty or non-string `name` gives the id instead, so
+    every workspace has a name to show and dashboards never show a blank one."""
+    ws_id = workspace_id(item)
+    name = item.get("name")
+    return WorkspaceRecord(ws_id, name if isinstance(name, str) and name.strip() else ws_id)
 
 
 def app_record(item: Mapping[str, Any]) -> AppRecord:

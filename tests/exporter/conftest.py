@@ -209,8 +209,9 @@ def fixed_listings() -> list[WorkspaceListing]:
         ),
         secrets=(SecretRecord("api_key", True), SecretRecord("password", False)),
         models=4,
+        name='Support "Tier 1" Bot',
     )
-    empty = WorkspaceListing("org-a", "ws-2", 1_735_689_601.0)
+    empty = WorkspaceListing("org-a", "ws-2", 1_735_689_601.0)  # no name: shown by its id
     other = WorkspaceListing(
         org_id="org-b",
         workspace_id="ws-3",
@@ -218,6 +219,7 @@ def fixed_listings() -> list[WorkspaceListing]:
         sources=(source("image", "created", "workspace", None, False),),
         secrets=(SecretRecord("certificate", True),),
         models=1,
+        name="Claims Triage (EU)",
     )
     return [full, empty, other]
 

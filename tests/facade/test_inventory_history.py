@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.support.facade_http import ApiClient
-from tests.support.history import END, ORGS, PROFILES, Profile
+from tests.support.history import END, ORGS, PROFILES, START, Profile
 from tests.support.history_stores import on_every_store
 from tests.support.history_truth import HistoryTruth
 from tests.support.prometheus import PrometheusServer
@@ -60,6 +60,25 @@ def test_org_rollup_sums_its_workspaces(
     body = response.get_json()
     assert body == truth.rollup(org_id)
     assert body["workspace_count"] == sum(1 for p in PROFILES if p.org_id == org_id)
+
+
+def test_a_renamed_workspace_counts_once(
+    api: ApiClient,
+    token: Callable[..., str],
+    truth: HistoryTruth,
+    history_store: PrometheusServer | VictoriaMetricsServer,
+) -> None:
+    renamed = next(p for p in PROFILES if p.renamed_at is not None)
+    org_id, ws = renamed.org_id, renamed.workspace_id
+    info = f'mechamental_workspace_info{{workspace_id="{ws}"}}'
+    names = {row["metric"]["workspace_name"] for row in history_store.query(info, END)}
+    assert renamed.name(END) in names  # the new name is there; the old one too while it lingers
+    if isinstance(history_store, PrometheusServer):
+        assert names == {renamed.name(START), renamed.name(END)}
+    rollup = api.get(f"/v1/orgs/{org_id}/analytics", token(org_id)).get_json()
+    assert rollup["workspace_count"] == sum(1 for p in PROFILES if p.org_id == org_id)
+    summary = api.get(f"/v1/orgs/{org_id}/workspaces/{ws}/analytics", token(org_id, ws))
+    assert summary.get_json() == truth.summary(ws)
 
 
 def test_org_rollup_narrowed_to_one_workspace(

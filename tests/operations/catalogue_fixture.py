@@ -30,6 +30,8 @@ from vocabulary.catalogue import Family
 LABEL_VALUES: dict[str, tuple[str, ...]] = {
     "org_id": ("org-a", "org-b"),
     "workspace_id": ("ws-1", "ws-2"),
+    # Two names per workspace at once, as mid-rename: panels must still show one row each.
+    "workspace_name": ("Support Bot", 'Claims "EU"'),
     "source_type": ("pdf", "md"),
     "status": ("completed", "failed"),
     "scope": ("workspace", "namespace"),

@@ -18,6 +18,7 @@ READY_QUERIES = (
     "job_quantile:mechamental_facade_request_duration_seconds:histogram_quantile >= 0",
     "job:mechamental_exporter_platform_requests_errors:ratio_rate5m > 0",
     "org:mechamental_executions_failed:ratio_rate6h > 0",
+    "org_workspace:mechamental_workspace_info:latest",
 )
 
 

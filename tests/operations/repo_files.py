@@ -22,6 +22,7 @@ ALERTMANAGER_CONFIG = PROMETHEUS_DIR / "alertmanager.yml"
 GRAFANA_DIR = REPO_ROOT / "grafana"
 DASHBOARD_FILES = tuple(sorted((GRAFANA_DIR / "dashboards").glob("*.json")))
 RUNBOOK = REPO_ROOT / "docs" / "runbook.md"
+README = REPO_ROOT / "README.md"
 METRICS_DOC = REPO_ROOT / "docs" / "metrics.md"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 

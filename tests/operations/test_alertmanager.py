@@ -5,6 +5,8 @@ run by the test."""
 from __future__ import annotations
 
 import contextlib
+import re
+import textwrap
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,9 +15,11 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 
+from exporter.shards import parse_shard
 from stack.supervisor import ManagedProcess, alertmanager_argv, free_port
-from tests.operations.repo_files import ALERTMANAGER_CONFIG
+from tests.operations.repo_files import ALERTMANAGER_CONFIG, README, RUNBOOK
 from tests.operations.test_alerting_e2e import alertmanager_test_config
 from tests.operations.test_rules import run_tool
 from tests.operations.webhook import WebhookReceiver
@@ -213,3 +217,16 @@ def test_the_watchdog_reaches_its_own_receiver(alertmanager):
     notification = webhook.wait_for(lambda n: n["receiver"] == "watchdog", timeout=30)
     assert [item["labels"]["case"] for item in notification["alerts"]] == ["watchdog"]
     assert notification["groupLabels"] == {"alertname": "MechaMentalWatchdog"}
+
+
+@pytest.mark.parametrize("doc", [RUNBOOK, README], ids=lambda path: path.name)
+def test_documented_sharded_scrape_gives_each_exporter_its_own_shard(doc: Path) -> None:
+    """The snippet the docs give: every exporter target its own `shard`, all shards covered."""
+    blocks = re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL)
+    jobs = [job for block in blocks for job in yaml.safe_load(textwrap.dedent(block)) or []]
+    (exporter,) = [job for job in jobs if job.get("job_name") == "exporter"]
+    targets = exporter["static_configs"]
+    shards = [parse_shard(target["labels"]["shard"]) for target in targets]
+    assert all(len(target["targets"]) == 1 for target in targets)
+    assert sorted(shard.index for shard in shards) == list(range(1, shards[0].count + 1))
+    assert {shard.count for shard in shards} == {len(shards)}

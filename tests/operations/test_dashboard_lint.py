@@ -19,6 +19,10 @@ ALERT_STEPS = {
     "Worst workspaces: burn rate, 1 h": ["burn_rate_page_6h", "burn_rate_page_1h"],
     "Stalest workspaces: data age": ["collection_stale_seconds"],
 }
+# Single-value panels where an empty result is normal (none exist), not a fault: they say so in a
+# neutral colour. Every other one shows "no data" in red, since there empty means broken.
+EMPTY_IS_NORMAL = {("workspace-detail.json", "Apps and namespaces")}
+PROBLEM_COLOUR = "red"
 
 
 def single_value_panels() -> list[tuple[str, dict[str, Any]]]:
@@ -55,6 +59,25 @@ def test_single_value_panels_define_unit_decimals_and_thresholds(board, panel):
     assert all(step["value"] != 80 for step in steps), "Grafana's default threshold"
     values = [step["value"] for step in steps[1:]]
     assert values == sorted(values), (board, panel["title"])
+
+
+@pytest.mark.parametrize(
+    ("board", "panel"), single_value_panels(), ids=lambda v: v if isinstance(v, str) else v["title"]
+)
+def test_single_value_panels_show_no_data_as_a_choice(board, panel):
+    """Empty reads as a problem (red, saying what is broken) unless listed as normal."""
+    defaults = panel["fieldConfig"]["defaults"]
+    text = defaults.get("noValue", "")
+    assert text.strip(), (board, panel["title"], "no noValue: Grafana's bare 'No data'")
+    special = [m for m in defaults.get("mappings", []) if m["type"] == "special"]
+    assert [m["options"]["match"] for m in special] == ["null+nan"], (board, panel["title"])
+    result = special[0]["options"]["result"]
+    assert result["text"] == text, (board, panel["title"])
+    if (board, panel["title"]) in EMPTY_IS_NORMAL:
+        assert result["color"] != PROBLEM_COLOUR and not text.startswith("no data"), panel["title"]
+    else:
+        assert result["color"] == PROBLEM_COLOUR, (board, panel["title"])
+        assert text.startswith(("no data:", "no workspaces:", "no targets:")), text
 
 
 def test_thresholds_that_mirror_alerts_carry_the_alerts_values():

@@ -29,6 +29,9 @@ GRAFANA_BUILTIN = {"type": "grafana", "uid": "-- Grafana --"}
 GLOBALS = {"__rate_interval": "10s", "__interval": "5s", "__range": "1h", "__range_s": "3600"}
 VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
 LABEL_VALUES_QUERY = re.compile(r"^label_values\((?:(.+),\s*)?(\w+)\)$")
+QUERY_RESULT = re.compile(r"^query_result\((.+)\)$", re.DOTALL)
+# What panels and variables join to name workspaces (one series per workspace).
+NAMES = "org_workspace:mechamental_workspace_info:latest"
 
 
 def provisioned_datasource() -> dict[str, Any]:
@@ -82,6 +85,34 @@ def label_values(prometheus: PrometheusServer, query: str) -> list[str]:
     return sorted({item[label] for item in series if label in item})
 
 
+def result_line(row: dict[str, Any]) -> str:
+    """A query_result() row as Grafana writes it for the variable's regex: name, labels
+    (in Prometheus' order, values unescaped), value and time in milliseconds."""
+    metric = dict(row["metric"])
+    name = metric.pop("__name__", "")
+    labels = ",".join(f'{key}="{value}"' for key, value in metric.items())
+    value, at = row["value"][1], int(float(row["value"][0]) * 1000)
+    return f"{name}{{{labels}}} {value} {at}"
+
+
+def variable_options(
+    prometheus: PrometheusServer, variable: dict[str, Any], values: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(text, value) of each option Grafana lists for a query variable, sorted by text."""
+    query = substitute(variable_query(variable), values)
+    found = QUERY_RESULT.match(query.strip())
+    if found is None:
+        return [(value, value) for value in label_values(prometheus, query)]
+    # Grafana's regexes are JavaScript's, whose named groups Python spells (?P<name>).
+    pattern = re.compile(variable["regex"].strip("/").replace("(?<", "(?P<"))
+    options = set()
+    for row in prometheus.query(found.group(1)):
+        match = pattern.search(result_line(row))
+        assert match, (variable["name"], result_line(row))
+        options.add((match.group("text"), match.group("value")))
+    return sorted(options)
+
+
 def query_variables(board: dict[str, Any]) -> list[dict[str, Any]]:
     """The dashboard's query variables (the data source variable aside)."""
     return [v for v in board["templating"]["list"] if v["type"] == "query"]
@@ -91,9 +122,9 @@ def resolve_variables(prometheus: PrometheusServer, board: dict[str, Any]) -> di
     """Each template variable's first value, resolved in order like Grafana does."""
     values = dict(GLOBALS)
     for variable in query_variables(board):
-        options = label_values(prometheus, substitute(variable_query(variable), values))
+        options = variable_options(prometheus, variable, values)
         assert options, f"{board['uid']}: variable {variable['name']} has no values"
-        values[variable["name"]] = options[0]
+        values[variable["name"]] = options[0][1]
     return values
 
 
@@ -153,7 +184,8 @@ def test_panels_have_unique_ids_and_do_not_overlap():
                 assert panel["targets"] and all(t["expr"].strip() for t in panel["targets"])
 
 
-def test_org_and_workspace_dashboards_choose_org_and_workspace_from_label_values():
+def test_org_and_workspace_dashboards_choose_org_and_workspace():
+    """Orgs from label values; workspaces by name, the value staying the id."""
     by_uid = {board["uid"]: board for board in dashboards().values()}
     for uid, names in (
         ("mm-org-overview", ["org_id"]),
@@ -161,22 +193,23 @@ def test_org_and_workspace_dashboards_choose_org_and_workspace_from_label_values
     ):
         variables = query_variables(by_uid[uid])
         assert [variable["name"] for variable in variables] == names
-        for variable in variables:
-            assert LABEL_VALUES_QUERY.match(variable_query(variable)), variable["name"]
+        assert LABEL_VALUES_QUERY.match(variable_query(variables[0]))
     workspace = query_variables(by_uid["mm-workspace-detail"])[1]
     assert "$org_id" in variable_query(workspace), "workspaces are listed for the chosen org"
+    assert NAMES in variable_query(workspace)
+    assert "(?<text>" in workspace["regex"] and "(?<value>" in workspace["regex"]
 
 
-def test_variables_list_the_orgs_and_workspaces_prometheus_knows(fixture_prometheus):
+def test_variables_list_the_orgs_and_workspaces_by_name(fixture_prometheus):
     by_uid = {board["uid"]: board for board in dashboards().values()}
     org_variable, workspace_variable = query_variables(by_uid["mm-workspace-detail"])
-    orgs = label_values(fixture_prometheus, variable_query(org_variable))
-    assert orgs == sorted(LABEL_VALUES["org_id"])
-    values = {**GLOBALS, "org_id": orgs[-1]}
-    workspaces = label_values(
-        fixture_prometheus, substitute(variable_query(workspace_variable), values)
-    )
-    assert workspaces == sorted(LABEL_VALUES["workspace_id"])
+    orgs = variable_options(fixture_prometheus, org_variable, dict(GLOBALS))
+    assert orgs == [(org, org) for org in sorted(LABEL_VALUES["org_id"])]
+    values = {**GLOBALS, "org_id": orgs[-1][1]}
+    workspaces = variable_options(fixture_prometheus, workspace_variable, values)
+    # One option per workspace although each has two names (as mid-rename), named, not by id.
+    assert sorted(value for _, value in workspaces) == sorted(LABEL_VALUES["workspace_id"])
+    assert {text for text, _ in workspaces} <= set(LABEL_VALUES["workspace_name"])
 
 
 @pytest.mark.parametrize(
@@ -188,3 +221,22 @@ def test_panel_query_returns_data(fixture_prometheus, uid, title, ref, expr):
     result = fixture_prometheus.query(query)
     assert result, f"{uid} / {title} / {ref}: {query} returned nothing"
     assert all(item["value"][1] not in {"NaN", "+Inf", "-Inf"} for item in result), result
+    workspaces = [item["metric"] for item in result if "workspace_id" in item["metric"]]
+    if len(workspaces) > 1:  # a row or line per workspace: each named, each once
+        assert all(m.get("workspace_name") in LABEL_VALUES["workspace_name"] for m in workspaces)
+        keys = [(m.get("org_id"), m["workspace_id"]) for m in workspaces]
+        assert len(keys) == len(set(keys)), f"{uid} / {title}: a workspace shown twice"
+
+
+def test_every_legend_and_table_that_shows_a_workspace_shows_its_name():
+    for board in dashboards().values():
+        for panel in panels(board):
+            for target in panel.get("targets", []):
+                expr, legend = target["expr"], target.get("legendFormat", "")
+                where = (board["uid"], panel["title"], target["refId"])
+                if "workspace_id" in legend:
+                    assert "{{workspace_name}}" in legend, where
+                per_workspace = re.search(r"by \((?:org_id, )?workspace_id\)", expr)
+                shown = legend or target.get("format") == "table"
+                if shown and (per_workspace or "{{workspace_name}}" in legend):
+                    assert f"group_left (workspace_name) {NAMES}" in expr, where

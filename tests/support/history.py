@@ -49,6 +49,13 @@ class Profile:
     resets: tuple[float, ...] = ()
     replica_offset: int | None = None  # a second job scraping the same exporter
     catch_up: float | None = None  # from then on scraped every minute, whatever recent_interval
+    renamed_at: float | None = None  # its info series changes name then; the old one lingers
+
+    def name(self, at: float) -> str:
+        """The workspace's name on the platform at `at` (not its id, as real names are not)."""
+        suffix = self.workspace_id.removeprefix("ws-").upper()
+        renamed = self.renamed_at is not None and at >= self.renamed_at
+        return f"Team {suffix}" + (" (renamed)" if renamed else "")
 
     @property
     def jobs(self) -> tuple[tuple[str, int], ...]:
@@ -63,7 +70,8 @@ def _profiles() -> tuple[Profile, ...]:
     alpha = [
         Profile("org-alpha", "ws-a01", 90, 0.1, 15, 60, resets=(END - 6 * HOUR + 427,)),
         Profile("org-alpha", "ws-a02", 60, 0.2, 15, 60, replica_offset=7),
-        Profile("org-alpha", "ws-a03", 40, 0.05, 15, 60),
+        # Renamed just before the end: both names are within the lookback at the façade's "now".
+        Profile("org-alpha", "ws-a03", 40, 0.05, 15, 60, renamed_at=END - 2 * 60),
         Profile("org-alpha", "ws-a04", 25, 0.3, offset=20),
         *(Profile("org-alpha", f"ws-a{n:02d}", 4 + 3 * n, 0.02 * n) for n in range(5, 13)),
     ]

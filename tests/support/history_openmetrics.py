@@ -79,7 +79,9 @@ def _inventory_series(
     workspace: Workspace, inv: Inventory, times: list[float]
 ) -> Iterator[SeriesData]:
     ids = {"org_id": workspace.profile.org_id, "workspace_id": workspace.profile.workspace_id}
-    yield _constant(cat.WORKSPACE_INFO, times, 1, **ids)
+    for name in sorted({workspace.profile.name(t) for t in times}):
+        named = [t for t in times if workspace.profile.name(t) == name]
+        yield _constant(cat.WORKSPACE_INFO, named, 1, **ids, workspace_name=name)
     yield SeriesData(
         cat.WORKSPACE_COLLECTED,
         label_text(EXPORTER_JOB, **ids),

@@ -30,6 +30,10 @@ def test_every_gauge_equals_the_truth(sandbox, start_exporter):
     samples = exporter.wait_for(lambda s: inventory_done(exporter, s))
     info = select(samples, cat.WORKSPACE_INFO.sample_name)
     assert {(dict(k)["org_id"], dict(k)["workspace_id"]) for k in info} == set(workspaces)
+    names = {dict(k)["workspace_id"]: dict(k)["workspace_name"] for k in info}
+    assert names == {
+        ws: truth["orgs"][org]["workspaces"][ws]["info"]["name"] for org, ws in workspaces
+    }
     for org, ws in workspaces:
         expected = comparable(truth["orgs"][org]["workspaces"][ws])
         assert exported_workspace(samples, org, ws) == expected, (org, ws)

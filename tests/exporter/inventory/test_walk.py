@@ -10,11 +10,14 @@ import pytest
 import requests
 import responses
 
+from exporter.inventory.schedule import InventoryCollection
 from exporter.inventory.snapshot import NamespaceListing
 from exporter.inventory.walk import WorkspaceGone, list_workspaces, walk_workspace
+from exporter.metrics.families import workspace_families
 from exporter.platform import api
 from exporter.platform.client import PlatformClient, PlatformTarget, RequestPolicy
 from exporter.platform.errors import NotFound
+from vocabulary.catalogue import WORKSPACE_INFO as INFO
 
 BASE = "http://platform.test"
 WS = f"{BASE}/v1/orgs/org-a/workspaces/ws-1"
@@ -80,11 +83,12 @@ def queries(mock: responses.RequestsMock) -> dict[str, dict[str, str]]:
 
 
 def test_a_walk_reads_every_list_once_into_one_listing(platform):
-    listing = walk_workspace(client(), "org-a", "ws-1", clock=lambda: 1_700_000_000.5)
-    assert (listing.org_id, listing.workspace_id, listing.collected_at) == (
+    listing = walk_workspace(client(), "org-a", "ws-1", clock=lambda: 1_700_000_000.5, name="Ops")
+    assert (listing.org_id, listing.workspace_id, listing.collected_at, listing.name) == (
         "org-a",
         "ws-1",
         1_700_000_000.5,
+        "Ops",
     )
     assert listing.apps == (api.AppRecord("app-1", 3),)
     assert listing.namespaces == (NamespaceListing("ns-1", "app-1", 3),)
@@ -133,9 +137,41 @@ def test_a_child_vanishing_mid_walk_fails_the_walk_but_not_the_workspace(platfor
     assert raised.value.details["resource_id"] == "ns-1"
 
 
-def test_list_workspaces_reads_the_ids_of_an_org(platform):
-    items = [{"workspace_id": "ws-1"}, {"workspace_id": "ws-2"}]
+def test_list_workspaces_reads_the_ids_and_names_of_an_org(platform):
+    items = [
+        {"workspace_id": "ws-1", "name": "Support Bot", "is_active": True, "region": "eu"},
+        {"workspace_id": "ws-2"},
+        {"workspace_id": "ws-3", "name": ""},
+        {"workspace_id": "ws-4", "name": None},
+        {"workspace_id": "ws-5", "name": "  "},
+    ]
     url = f"{BASE}/v1/orgs/org-a/workspaces"
     platform.add(responses.GET, url, json=envelope("workspaces", items))
-    assert list_workspaces(client(), "org-a", page_size=10) == ["ws-1", "ws-2"]
+    assert list_workspaces(client(), "org-a", page_size=10) == [
+        api.WorkspaceRecord("ws-1", "Support Bot"),
+        *(api.WorkspaceRecord(f"ws-{n}", f"ws-{n}") for n in range(2, 6)),
+    ]
     assert queries(platform)["/v1/orgs/org-a/workspaces"] == {"limit": "10"}
+
+
+def test_a_rename_on_the_platform_replaces_the_name_at_the_next_pass(platform):
+    url = f"{BASE}/v1/orgs/org-a/workspaces"
+    for name in ("Ops", "Ops EU"):  # `responses` answers in the order registered
+        platform.add(
+            responses.GET,
+            url,
+            json=envelope("workspaces", [{"workspace_id": "ws-1", "name": name}]),
+        )
+    inventory = InventoryCollection(client(), ["org-a"], concurrency=1)
+    try:
+        names = []
+        for _ in range(2):
+            inventory.run()
+            (info,) = [f for f in workspace_families(inventory.snapshot) if f.name == INFO.name]
+            names.append([sample.labels for sample in info.samples])
+    finally:
+        inventory.close()
+    expected = [
+        {"org_id": "org-a", "workspace_id": "ws-1", "workspace_name": n} for n in ("Ops", "Ops EU")
+    ]
+    assert names == [[expected[0]], [expected[1]]]  # one info series each pass, the old name gone
