@@ -25,7 +25,6 @@ from flask import Flask
 from facade import promql
 from facade.buckets import Buckets, reads
 from stack.supervisor import REPO_ROOT, ManagedProcess, free_port
-from vocabulary import catalogue as cat
 
 Action = Callable[[], object]
 hello_world = Flask("hello")
@@ -40,10 +39,7 @@ def hello() -> str:
 def boundary_values(scope: promql.Scope, step: float, shift: float = 0.0) -> str:
     """The counter's last sample in the window of `step` ending at (or `shift` before) the
     evaluation time: the boundary value alone, without reset checks."""
-    series = f"{promql.selector(cat.EXECUTIONS_BY_TIME, scope)}[{promql.duration(step)}]"
-    if shift > 0:
-        series += f" offset {promql.duration(shift)}"
-    return f"max(last_over_time({series}))"
+    return promql.counter_values(scope, step, shift)[promql.Part.COUNTER_VALUE]
 
 
 def series_floor(api: str, scope: promql.Scope, buckets: Buckets) -> Action:

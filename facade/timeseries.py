@@ -1,18 +1,22 @@
 """Hourly, daily, weekly and monthly execution series, exact to the execution.
 
-Per request: one instant query checks the workspace and the activity collector's freshness;
-one range query per run of equally spaced boundaries (sent from a multiple of its step, its
-selectors looking back by as much, see `buckets.Run.shift`; an instant query for a run of one)
-reads, at each boundary, the counter's last sample, its resets and its minimum over the window
-back to the previous boundary; only when the first boundary's window is empty is one
-long-lookback query added, and only buckets that may hold a counter reset have their raw
-samples fetched. Weeks and months are counted as their calendar days and summed; asking further
-back than the retention is a 422 before any query (`facade.retention`).
+Per request, at once: one range query per run of equally spaced boundaries (sent from a
+multiple of its step, its selectors looking back by as much, see `buckets.Run.shift`; an
+instant query for a run of one) reads the counter's last sample at each boundary, while one
+instant query checks the workspace, the activity collector's freshness and whether the counter
+decreased anywhere from the window before the first boundary to "now". When it did not, and
+the first boundary's window holds a sample, the boundary values alone give the exact counts.
+Otherwise each boundary's resets and minimum over the window back to the previous boundary are
+read the same way; only when the first boundary's window is empty is one long-lookback query
+added, and only buckets that may hold a counter reset have their raw samples fetched. Weeks and
+months are counted as their calendar days and summed; asking further back than the retention
+is a 422 before any query (`facade.retention`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, tzinfo
 from functools import partial
 
@@ -25,23 +29,28 @@ from facade.readings import Reader
 from facade.results import Period, TimeSeries
 
 METRIC = "executions"
+Query = Callable[[promql.Scope, float, float], promql.Parts]  # scope, window, shift
 
 
-def _reads_of(series: list[Series], run: calendar.Run) -> dict[int, BoundaryRead]:
-    columns: dict[int, dict[str, float]] = {}
+Columns = dict[int, dict[str, float]]  # boundary index -> part -> value
+
+
+def _columns_of(series: list[Series], run: calendar.Run, columns: Columns) -> None:
     for item in series:
         part = item.labels.get(promql.PART_LABEL, "")
         for at, value in item.points:
             index = run.first + round((at - run.shift - run.start) / run.step)
             columns.setdefault(index, {})[part] = value
-    return {
-        index: BoundaryRead(
-            value=column.get(promql.Part.COUNTER_VALUE),
-            resets=column.get(promql.Part.COUNTER_RESETS, 0.0),
-            minimum=column.get(promql.Part.COUNTER_MIN),
-        )
-        for index, column in columns.items()
-    }
+
+
+def _read(column: dict[str, float] | None) -> BoundaryRead | None:
+    if column is None:
+        return None
+    return BoundaryRead(
+        value=column.get(promql.Part.COUNTER_VALUE),
+        resets=column.get(promql.Part.COUNTER_RESETS, 0.0),
+        minimum=column.get(promql.Part.COUNTER_MIN),
+    )
 
 
 class ExecutionSeriesService:
@@ -51,21 +60,21 @@ class ExecutionSeriesService:
         self.reader = reader
         self.client = reader.client
         self.retention_days = retention_days
+        # Boundary values are read while the request's thread checks the workspace.
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="boundary-values")
 
     def hourly(self, scope: promql.Scope, hours: int) -> TimeSeries:
         """The last `hours` UTC hours, the current one last."""
-        now = self._check(scope)
-        buckets = calendar.hourly(now, hours)
+        buckets = calendar.hourly(self.reader.clock(), hours)
         return TimeSeries(
-            METRIC, "hourly", tuple(buckets.labels()), tuple(self.counts(scope, buckets))
+            METRIC, "hourly", tuple(buckets.labels()), tuple(self.checked_counts(scope, buckets))
         )
 
     def daily(self, scope: promql.Scope, days: int, zone: tzinfo = UTC) -> TimeSeries:
         """The last `days` calendar days of `zone`, today last."""
-        now = self._check(scope)
-        buckets = calendar.daily(now, days, zone)
+        buckets = calendar.daily(self.reader.clock(), days, zone)
         return TimeSeries(
-            METRIC, "daily", tuple(buckets.labels()), tuple(self.counts(scope, buckets))
+            METRIC, "daily", tuple(buckets.labels()), tuple(self.checked_counts(scope, buckets))
         )
 
     def weekly(self, scope: promql.Scope, weeks: int, zone: tzinfo, week_start: int) -> TimeSeries:
@@ -87,45 +96,79 @@ class ExecutionSeriesService:
         build: Callable[[float], calendar.Buckets],
     ) -> TimeSeries:
         # The reach is checked before Prometheus is asked anything, like any invalid parameter.
-        retention.require_retained(reach, build(self.reader.clock()), self.retention_days)
-        buckets = build(self._check(scope))
+        buckets = build(self.reader.clock())
+        retention.require_retained(reach, buckets, self.retention_days)
         # Counted per calendar day, then summed: each read spans a day, and a bucket holding a
         # counter reset is recounted from one day of raw samples rather than a month of them.
         days = calendar.days_of(buckets)
-        counts = calendar.regrouped(buckets, days, self.counts(scope, days))
+        counts = calendar.regrouped(buckets, days, self.checked_counts(scope, days))
         return TimeSeries(METRIC, period, tuple(buckets.labels()), tuple(counts))
 
-    def _check(self, scope: promql.Scope) -> float:
-        reading = self.reader.read(promql.existence_parts(scope), ("activity",))
+    def checked_counts(self, scope: promql.Scope, buckets: calendar.Buckets) -> list[int]:
+        """Exact executions per bucket of an existing workspace with fresh data (NotFound or
+        ServiceUnavailable otherwise), its boundary values read while it is checked."""
+        points = buckets.boundaries
+        values = self.pool.submit(self._columns, scope, buckets, promql.counter_values)
+        # From the window before the first boundary: the last sample at or before it is in it
+        # whenever that window holds a sample.
+        span = 2 * points[0] - points[1] if len(points) > 1 else points[0]
+        parts = promql.series_parts(scope, points[-1] - span)
+        reading = self.reader.read(parts, ("activity",), now=buckets.now)
         self.reader.require(reading, scope)
-        return reading.now
+        columns = values.result()
+        first = _read(columns.get(0))
+        if (
+            reading.total(promql.Part.SPAN_RESETS) == 0
+            and first is not None
+            and first.value is not None
+        ):
+            reads = [_read(columns.get(index)) for index in range(len(points))]
+            return bucket_counts(points, boundary_values(reads, None), {})
+        return self.counts(scope, buckets, columns)
 
-    def _read_run(self, scope: promql.Scope, run: calendar.Run) -> list[Series]:
-        """The counter reads of one run: a range query, or an instant query for one boundary
-        (no query cache or frontend moves an instant query, while a one-point range could be
-        moved to a multiple of its step)."""
+    def _read_run(self, scope: promql.Scope, run: calendar.Run, query: Query) -> list[Series]:
+        """One read of a run: a range query, or an instant query for one boundary (no query
+        cache or frontend moves an instant query, while a one-point range could be moved to a
+        multiple of its step)."""
         if run.last == run.first:
-            found = self.client.instant(promql.counter_reads(scope, run.step), run.start)
+            found = self.client.instant(promql.tagged(query(scope, run.step, 0.0)), run.start)
             return [Series(sample.labels, ((run.start, sample.value),)) for sample in found]
         return self.client.range(
-            promql.counter_reads(scope, run.step, run.shift),
+            promql.tagged(query(scope, run.step, run.shift)),
             run.start + run.shift,
             run.end + run.shift,
             run.step,
         )
 
-    def counts(self, scope: promql.Scope, buckets: calendar.Buckets) -> list[int]:
-        """Exact executions per bucket."""
-        points = buckets.boundaries
-        reads: list[BoundaryRead | None] = [None] * len(points)
+    def _columns(
+        self,
+        scope: promql.Scope,
+        buckets: calendar.Buckets,
+        query: Query,
+        columns: Columns | None = None,
+    ) -> Columns:
+        """`query`'s parts at every boundary, added to `columns`."""
+        columns = {} if columns is None else columns
         for run in calendar.reads(buckets):
-            for index, read in _reads_of(self._read_run(scope, run), run).items():
-                reads[index] = read
+            _columns_of(self._read_run(scope, run, query), run, columns)
+        return columns
+
+    def counts(
+        self, scope: promql.Scope, buckets: calendar.Buckets, values: Columns | None = None
+    ) -> list[int]:
+        """Exact executions per bucket, from the boundary `values` already read, if any."""
+        points = buckets.boundaries
+        if values is None:
+            columns = self._columns(scope, buckets, promql.counter_values)
+        else:
+            columns = {index: dict(column) for index, column in values.items()}
+        self._columns(scope, buckets, promql.counter_checks, columns)
+        reads = [_read(columns.get(index)) for index in range(len(points))]
         before = None
         if reads[0] is None or reads[0].value is None:
             found = self.client.instant(promql.counter_before(scope), points[0])
             before = found[0].value if found else None
-        values = boundary_values(reads, before)
+        values_at = boundary_values(reads, before)
         samples = {
             index: [
                 item.points
@@ -134,6 +177,6 @@ class ExecutionSeriesService:
                 )
             ]
             for index in range(1, len(points))
-            if may_have_reset(reads[index], values[index - 1])
+            if may_have_reset(reads[index], values_at[index - 1])
         }
-        return bucket_counts(points, values, samples)
+        return bucket_counts(points, values_at, samples)

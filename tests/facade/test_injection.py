@@ -122,10 +122,12 @@ def test_valid_lookalike_ids_are_literal_and_select_nothing(
         "resource_type": "workspace",
         "resource_id": lookalike,
     }
-    [sent] = session.queries
-    assert shape(sent) == shape(genuine_queries[0])
-    assert f'workspace_id="{escape_label_value(lookalike)}"' in sent
-    assert "=~" not in shape(sent) and 'workspace_id="ws-a01"' not in sent
+    # The check of the workspace, and the boundary values read while it runs.
+    assert 1 <= len(session.queries) <= 2
+    for sent in session.queries:
+        assert shape(sent) in {shape(query) for query in genuine_queries}
+        assert f'workspace_id="{escape_label_value(lookalike)}"' in sent
+        assert "=~" not in shape(sent) and 'workspace_id="ws-a01"' not in sent
 
 
 def test_a_workspace_token_cannot_read_another_workspace_through_any_route(

@@ -87,6 +87,7 @@ def every_query() -> list[str]:
         **promql.action_parts(scope),
         **promql.app_parts(scope),
         **promql.namespace_parts(scope),
+        **promql.series_parts(scope, 90 * 86400),
     }
     return [
         promql.tagged(parts),
