@@ -30,6 +30,9 @@ from facade.results import Period, TimeSeries
 
 METRIC = "executions"
 Query = Callable[[promql.Scope, float, float], promql.Parts]  # scope, window, shift
+# How many of the latest buckets are checked alone for the counter's resets: a reset is most
+# often recent, and these windows add little to the check of the whole span.
+RECENT_BUCKETS = (1, 2, 4, 8, 16)
 
 
 Columns = dict[int, dict[str, float]]  # boundary index -> part -> value
@@ -109,22 +112,31 @@ class ExecutionSeriesService:
         ServiceUnavailable otherwise), its boundary values read while it is checked."""
         points = buckets.boundaries
         values = self.pool.submit(self._columns, scope, buckets, promql.counter_values)
-        # From the window before the first boundary: the last sample at or before it is in it
-        # whenever that window holds a sample.
-        span = 2 * points[0] - points[1] if len(points) > 1 else points[0]
-        parts = promql.series_parts(scope, points[-1] - span)
-        reading = self.reader.read(parts, ("activity",), now=buckets.now)
+        last = len(points) - 1
+        suffixes = [size for size in RECENT_BUCKETS if size < last]
+        # The span starts one window before the first boundary: the last sample at or before it
+        # is in the span whenever the first boundary's window holds a sample.
+        span = 2 * points[0] - points[1] if last else points[0]
+        windows = [points[-1] - span, *(points[-1] - points[last - size] for size in suffixes)]
+        reading = self.reader.read(
+            promql.series_parts(scope, windows), ("activity",), now=buckets.now
+        )
         self.reader.require(reading, scope)
+        resets = {
+            index: round(value)
+            for index, value in reading.by(promql.Part.SPAN_RESETS, promql.WINDOW_LABEL).items()
+        }
         columns = values.result()
         first = _read(columns.get(0))
-        if (
-            reading.total(promql.Part.SPAN_RESETS) == 0
-            and first is not None
-            and first.value is not None
-        ):
+        if first is None or first.value is None:
+            return self.counts(scope, buckets, columns)
+        total = resets.get("0", 0)
+        if total == 0:
             reads = [_read(columns.get(index)) for index in range(len(points))]
             return bucket_counts(points, boundary_values(reads, None), {})
-        return self.counts(scope, buckets, columns)
+        # Every decrease of the span within the last `size` buckets: only they are checked.
+        recent = (size for index, size in enumerate(suffixes, 1) if resets.get(str(index)) == total)
+        return self.counts(scope, buckets, columns, last - next(recent, last))
 
     def _read_run(self, scope: promql.Scope, run: calendar.Run, query: Query) -> list[Series]:
         """One read of a run: a range query, or an instant query for one boundary (no query
@@ -146,23 +158,31 @@ class ExecutionSeriesService:
         buckets: calendar.Buckets,
         query: Query,
         columns: Columns | None = None,
+        first: int = 0,
     ) -> Columns:
-        """`query`'s parts at every boundary, added to `columns`."""
+        """`query`'s parts at boundaries `first`... of `buckets`, added to `columns`."""
         columns = {} if columns is None else columns
-        for run in calendar.reads(buckets):
-            _columns_of(self._read_run(scope, run, query), run, columns)
+        later = calendar.Buckets(buckets.starts[first:], buckets.now, buckets.zone)
+        for run in calendar.reads(later):
+            moved = calendar.Run(run.first + first, run.last + first, run.start, run.step)
+            _columns_of(self._read_run(scope, run, query), moved, columns)
         return columns
 
     def counts(
-        self, scope: promql.Scope, buckets: calendar.Buckets, values: Columns | None = None
+        self,
+        scope: promql.Scope,
+        buckets: calendar.Buckets,
+        values: Columns | None = None,
+        checked_from: int = 0,
     ) -> list[int]:
-        """Exact executions per bucket, from the boundary `values` already read, if any."""
+        """Exact executions per bucket, from the boundary `values` already read, if any; resets
+        are looked for from boundary `checked_from` on (none can lie before it)."""
         points = buckets.boundaries
         if values is None:
             columns = self._columns(scope, buckets, promql.counter_values)
         else:
             columns = {index: dict(column) for index, column in values.items()}
-        self._columns(scope, buckets, promql.counter_checks, columns)
+        self._columns(scope, buckets, promql.counter_checks, columns, checked_from)
         reads = [_read(columns.get(index)) for index in range(len(points))]
         before = None
         if reads[0] is None or reads[0].value is None:
