@@ -314,19 +314,26 @@ def throughput(workdir: Path) -> None:
 PARTS = ("latency", "daily", "calendar", "throughput")
 
 
+def history_parts(workdir: Path, parts: list[str]) -> None:
+    """The parts read from the history's Prometheus."""
+    with history_prometheus(workdir / "history") as prometheus:
+        if "latency" in parts:
+            latency_ratios(prometheus)
+        if "daily" in parts:
+            daily_strategies(prometheus)
+        if "calendar" in parts:
+            calendar_strategies(prometheus)
+
+
 def main(parts: list[str]) -> int:
     """Run the named parts (all of them by default) and print the figures."""
     parts = parts or list(PARTS)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log between figures
     workdir = Path(tempfile.mkdtemp(prefix="bench-facade-"))
+    print(f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     try:
-        with history_prometheus(workdir / "history") as prometheus:
-            if "latency" in parts:
-                latency_ratios(prometheus)
-            if "daily" in parts:
-                daily_strategies(prometheus)
-            if "calendar" in parts:
-                calendar_strategies(prometheus)
+        if {"latency", "daily", "calendar"} & set(parts):
+            history_parts(workdir, parts)
         if "throughput" in parts:
             throughput(workdir / "throughput")
     finally:
