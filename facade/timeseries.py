@@ -128,8 +128,10 @@ class ExecutionSeriesService:
         }
         columns = values.result()
         first = _read(columns.get(0))
-        if first is None or first.value is None:
+        if (first is None or first.value is None) and self._before(scope, points[0]) is not None:
             return self.counts(scope, buckets, columns)
+        # Here every sample up to the first boundary's is in the span, or there is none before
+        # it (a counter that started later, from 0).
         total = resets.get("0", 0)
         if total == 0:
             reads = [_read(columns.get(index)) for index in range(len(points))]
@@ -137,6 +139,11 @@ class ExecutionSeriesService:
         # Every decrease of the span within the last `size` buckets: only they are checked.
         recent = (size for index, size in enumerate(suffixes, 1) if resets.get(str(index)) == total)
         return self.counts(scope, buckets, columns, last - next(recent, last))
+
+    def _before(self, scope: promql.Scope, at: float) -> float | None:
+        """The counter's last sample at or before `at`, however old (None: no sample)."""
+        found = self.client.instant(promql.counter_before(scope), at)
+        return found[0].value if found else None
 
     def _read_run(self, scope: promql.Scope, run: calendar.Run, query: Query) -> list[Series]:
         """One read of a run: a range query, or an instant query for one boundary (no query
@@ -186,8 +193,7 @@ class ExecutionSeriesService:
         reads = [_read(columns.get(index)) for index in range(len(points))]
         before = None
         if reads[0] is None or reads[0].value is None:
-            found = self.client.instant(promql.counter_before(scope), points[0])
-            before = found[0].value if found else None
+            before = self._before(scope, points[0])
         values_at = boundary_values(reads, before)
         samples = {
             index: [
