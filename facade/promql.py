@@ -13,7 +13,7 @@ value is a `Part`: the builders here and the readers of the answers use the same
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -22,7 +22,6 @@ from vocabulary import ids
 
 ID_PATTERN = ids.ID_PATTERN  # the grammar of `vocabulary.ids`, re-exported for the façade
 PART_LABEL = "mm_part"
-WINDOW_LABEL = "mm_window"  # which window of `series_parts` a count of resets is of
 # How far back the value of a counter is looked for when a bucket's own window holds no sample
 # before the first boundary; longer than any retention the stack configures.
 MAX_LOOKBACK_SECONDS = 400 * 86400
@@ -124,7 +123,6 @@ class Part(StrEnum):
     COUNTER_VALUE = "value"
     COUNTER_RESETS = "resets"
     COUNTER_MIN = "min"
-    SPAN_RESETS = "span_resets"
 
 
 Parts = dict[Part, str]
@@ -246,19 +244,6 @@ def counter_checks(scope: Scope, window: float, shift: float = 0.0) -> Parts:
 def counter_reads(scope: Scope, window: float, shift: float = 0.0) -> str:
     """`counter_values` and `counter_checks` as one query."""
     return tagged({**counter_values(scope, window, shift), **counter_checks(scope, window, shift)})
-
-
-def series_parts(scope: Scope, windows: Sequence[float]) -> Parts:
-    """`existence_parts`, and SPAN_RESETS: the counter's decreases between samples in each of
-    the `windows` (seconds before the evaluation time), summed over scrape jobs, each result
-    carrying its window's index in `WINDOW_LABEL`. 0 rules out a reset between any two samples
-    of a window; a window inside another with as many holds every decrease of the larger one."""
-    resets = " or ".join(
-        f'label_replace(sum(resets({_counter_window(scope, window, 0.0)})), "{WINDOW_LABEL}", '
-        f'"{index}", "", "")'
-        for index, window in enumerate(windows)
-    )
-    return {**existence_parts(scope), Part.SPAN_RESETS: resets}
 
 
 def counter_before(scope: Scope) -> str:

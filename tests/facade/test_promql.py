@@ -87,7 +87,6 @@ def every_query() -> list[str]:
         **promql.action_parts(scope),
         **promql.app_parts(scope),
         **promql.namespace_parts(scope),
-        **promql.series_parts(scope, [90 * 86400, 3600]),
     }
     return [
         promql.tagged(parts),
