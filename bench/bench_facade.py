@@ -1,14 +1,20 @@
 """Façade benchmarks on the 93-day test history and on live data.
 
-1. Median latency of the summary, hourly (168 h) and daily (90 days, America/New_York)
-   endpoints over HTTP, divided by the median latency of the very queries the façade sent,
-   replayed straight to Prometheus by a plain `requests` session.
+1. Median latency of each endpoint over HTTP (summary, hourly 168, daily 90 in UTC and in
+   Europe/Berlin, weekly 13 and monthly 3 in America/New_York on ws-a01, which has a counter
+   reset; hourly 168 and daily 90 on ws-a03, which has none; the org rollup), with no response
+   cache, divided by the median latency of its floor on the same Prometheus in the same run: the
+   cheapest PromQL that yields the same exact answer (`bench.floor`), sent by a plain
+   `requests` session. The last column is the median of a repeated request with the response
+   cache on (`FACADE_CACHE_SECONDS`).
 2. Daily 90 in a DST zone: one range query per equally spaced run (what the façade does)
    against one instant query per boundary. Weeks and months in UTC counted per calendar day
    and summed (what the façade does) against read at their own boundaries; ws-a01 has a
    counter reset in the current week and month.
-3. Requests per second of the summary endpoint under `mm-analytics facade` (gunicorn, two
-   workers) at 1, 8 and 32 concurrent clients. The clients run on the same two cores.
+3. Requests per second (wrk, 32 connections) of the summary endpoint under `mm-analytics facade`
+   (gunicorn, two workers, four threads) with and without the response cache, of a Flask
+   hello-world under the same gunicorn settings, and of Prometheus answering the summary's query
+   itself; the ratios to the hello-world. wrk runs on the same two cores.
 
 Run: `.venv/bin/python bench/bench_facade.py` (builds or reuses the cached history TSDB);
 `bench/bench_facade.py latency calendar` runs only those parts (`latency`, `daily`,
@@ -23,13 +29,13 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import requests
@@ -40,8 +46,16 @@ from stack.supervisor import REPO_ROOT, ManagedProcess, free_port, python_comman
 if str(REPO_ROOT) not in sys.path:  # run as `python bench/bench_facade.py`
     sys.path.insert(0, str(REPO_ROOT))
 
+from bench.floor import (
+    gunicorn_hello,
+    hello_url,
+    instant_floor,
+    series_floor,
+    summary_query,
+    wrk_rate,
+)
 from facade import FacadeConfig, create_app, promql
-from facade.buckets import daily, days_of, monthly, reads, regrouped, weekly
+from facade.buckets import daily, days_of, hourly, monthly, reads, regrouped, weekly
 from facade.credentials import JwtSettings
 from facade.state import EXTENSION
 from facade.tokens import mint_token, permissions_for
@@ -56,20 +70,51 @@ SECRET = "bench-secret-0123456789abcdef-0123456789abcdef"
 ROUNDS = 60
 BASE = "/v1/orgs/org-alpha/workspaces/ws-a01/analytics"
 Params = dict[str, str | int | float]
-ENDPOINTS: dict[str, tuple[str, Params]] = {
-    "summary": (BASE, {}),
-    "hourly 168": (f"{BASE}/executions/hourly", {"hours": 168}),
-    "daily 90 (America/New_York)": (
+SCOPE = promql.Scope("org-alpha", "ws-a01")  # a counter reset 6 hours before the end
+QUIET = "/v1/orgs/org-alpha/workspaces/ws-a03/analytics"
+QUIET_SCOPE = promql.Scope("org-alpha", "ws-a03")  # no reset in 93 days
+Floor = Callable[[str], Callable[[], object]]  # the store's query API URL -> timed action
+ENDPOINTS: dict[str, tuple[str, Params, Floor]] = {
+    "summary": (BASE, {}, lambda api: instant_floor(api, summary_query(SCOPE), END)),
+    "hourly 168": (
+        f"{BASE}/executions/hourly",
+        {"hours": 168},
+        lambda api: series_floor(api, SCOPE, hourly(END, 168)),
+    ),
+    "daily 90 (UTC)": (
         f"{BASE}/executions/daily",
-        {"days": 90, "tz": "America/New_York"},
+        {"days": 90},
+        lambda api: series_floor(api, SCOPE, daily(END, 90, UTC)),
+    ),
+    "daily 90 (Europe/Berlin)": (
+        f"{BASE}/executions/daily",
+        {"days": 90, "tz": "Europe/Berlin"},
+        lambda api: series_floor(api, SCOPE, daily(END, 90, ZoneInfo("Europe/Berlin"))),
     ),
     "weekly 13 (America/New_York)": (
         f"{BASE}/executions/weekly",
         {"weeks": 13, "tz": "America/New_York"},
+        lambda api: series_floor(api, SCOPE, weekly(END, 13, ZoneInfo("America/New_York"), 0)),
     ),
     "monthly 3 (America/New_York)": (
         f"{BASE}/executions/monthly",
         {"months": 3, "tz": "America/New_York"},
+        lambda api: series_floor(api, SCOPE, monthly(END, 3, ZoneInfo("America/New_York"))),
+    ),
+    "hourly 168, ws-a03 (no reset)": (
+        f"{QUIET}/executions/hourly",
+        {"hours": 168},
+        lambda api: series_floor(api, QUIET_SCOPE, hourly(END, 168)),
+    ),
+    "daily 90 (UTC), ws-a03": (
+        f"{QUIET}/executions/daily",
+        {"days": 90},
+        lambda api: series_floor(api, QUIET_SCOPE, daily(END, 90, UTC)),
+    ),
+    "org rollup": (
+        "/v1/orgs/org-alpha/analytics",
+        {},
+        lambda api: instant_floor(api, summary_query(SCOPE.org), END),
     ),
 }
 
@@ -120,12 +165,15 @@ def history_prometheus(workdir: Path) -> Iterator[PrometheusServer]:
 
 
 @contextmanager
-def facade_http(prometheus_url: str, session: requests.Session) -> Iterator[str]:
+def facade_http(
+    prometheus_url: str, session: requests.Session, cache_seconds: float = 0.0
+) -> Iterator[str]:
     """The façade, clock pinned to the history's end, on a loopback port."""
     config = FacadeConfig(
         prometheus_url=prometheus_url,
-        prometheus_engine="prometheus",  # known: no build information call among the replayed
+        prometheus_engine="prometheus",  # known: no build information call among the recorded
         jwt=JwtSettings(("HS256",), secret=SECRET),
+        cache_seconds=cache_seconds,
     )
     app = create_app(config, clock=lambda: END, session=session)
     with loopback.serving(make_server("127.0.0.1", free_port(), app, threaded=True)) as url:
@@ -137,35 +185,31 @@ def get(client: requests.Session, url: str, params: Params) -> Callable[[], obje
     return lambda: client.get(url, params=params, timeout=30)
 
 
-def replay(prometheus_url: str, calls: list[tuple[str, dict[str, str]]]) -> Callable[[], None]:
-    """Send the recorded query API calls again with a plain session."""
-    plain = requests.Session()
-
-    def run() -> None:
-        for endpoint, params in calls:
-            plain.post(
-                f"{prometheus_url}/api/v1/{endpoint}", data=params, timeout=30
-            ).raise_for_status()
-
-    return run
-
-
 def latency_ratios(prometheus: PrometheusServer) -> None:
-    """Part 1: façade median ÷ direct median, per endpoint."""
+    """Part 1: façade median ÷ floor median, per endpoint, and the cached façade's median."""
     token = mint_token(SECRET, "org-alpha", permissions_for([]), 3600)
     recorder = RecordingSession()
     client = requests.Session()
     client.headers["Authorization"] = f"Bearer {token}"
-    print(f"{'endpoint':<30}{'façade ms':>11}{'direct ms':>11}{'ratio':>8}{'queries':>9}")
-    with facade_http(prometheus.url, recorder) as url:
-        for name, (path, params) in ENDPOINTS.items():
+    api = f"{prometheus.url}/api/v1"
+    print(
+        f"{'endpoint':<32}{'façade ms':>11}{'floor ms':>10}{'ratio':>8}{'queries':>9}{'kept ms':>9}"
+    )
+    with (
+        facade_http(prometheus.url, recorder) as url,
+        facade_http(prometheus.url, requests.Session(), 60.0) as kept,
+    ):
+        for name, (path, params, floor) in ENDPOINTS.items():
             recorder.calls.clear()
             client.get(url + path, params=params, timeout=30).raise_for_status()
-            calls = list(recorder.calls)
+            queries = len(recorder.calls)
             facade_ms = median_ms(get(client, url + path, params))
-            direct_ms = median_ms(replay(prometheus.url, calls))
-            ratio = facade_ms / direct_ms
-            print(f"{name:<30}{facade_ms:>11.2f}{direct_ms:>11.2f}{ratio:>8.2f}{len(calls):>9}")
+            floor_ms = median_ms(floor(api))
+            kept_ms = median_ms(get(client, kept + path, params))
+            print(
+                f"{name:<32}{facade_ms:>11.2f}{floor_ms:>10.2f}{facade_ms / floor_ms:>8.2f}"
+                f"{queries:>9}{kept_ms:>9.2f}"
+            )
 
 
 def daily_strategies(prometheus: PrometheusServer) -> None:
@@ -215,55 +259,70 @@ def calendar_strategies(prometheus: PrometheusServer) -> None:
         print(f"{name} UTC: per day {per_day:.1f} ms, per bucket {per_bucket:.1f} ms")
 
 
-def load(url: str, headers: dict[str, str], clients: int, seconds: float) -> float:
-    """Requests per second that `clients` threads get answered with 200 in `seconds`."""
-    done = [0] * clients
-    deadline = time.monotonic() + seconds
-
-    def worker(index: int) -> None:
-        session = requests.Session()
-        while time.monotonic() < deadline:
-            if session.get(url, headers=headers, timeout=30).status_code == 200:
-                done[index] += 1
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(done) / seconds
-
-
-def throughput(workdir: Path, threads: int) -> None:
-    """Part 3: summary requests/s under gunicorn with two workers, on live data."""
-    stack = LiveStack(workdir / "live").start()
+def gunicorn_facade(workdir: Path, prometheus_url: str, cache_seconds: float) -> ManagedProcess:
+    """`mm-analytics facade` with two workers of four threads, started."""
     port = free_port()
-    env = {"FACADE_PROMETHEUS_URL": stack.prometheus.url, "FACADE_JWT_SECRET": SECRET}
+    env = {
+        "FACADE_PROMETHEUS_URL": prometheus_url,
+        "FACADE_JWT_SECRET": SECRET,
+        "FACADE_CACHE_SECONDS": str(cache_seconds),
+    }
+    argv = ["facade", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"]
     facade = ManagedProcess(
         "facade",
-        python_command(
-            "facade", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", str(threads)
-        ),
-        log_path=workdir / "facade.log",
+        python_command(*argv),
+        log_path=workdir / f"facade-{cache_seconds:g}.log",
         env=env,
         ready_url=f"http://127.0.0.1:{port}/healthz",
     )
+    facade.start(ready_timeout=60)
+    return facade
+
+
+def throughput(workdir: Path) -> None:
+    """Part 3: summary requests/s at 32 connections, live data, against a hello-world."""
+    stack = LiveStack(workdir / "live").start()
+    hello = gunicorn_hello(workdir, workers=2, threads=4)
     try:
-        facade.start(ready_timeout=60)
         org, workspace = stack.org_id, stack.workspace_id
-        url = f"http://127.0.0.1:{port}/v1/orgs/{org}/workspaces/{workspace}/analytics"
+        path = f"/v1/orgs/{org}/workspaces/{workspace}/analytics"
         headers = {"Authorization": f"Bearer {mint_token(SECRET, org, ['analytics:*:view'])}"}
-        assert requests.get(url, headers=headers, timeout=10).status_code == 200
-        print(f"\nsummary under gunicorn, 2 workers, {threads} thread(s) each:")
-        for clients in (1, 8, 32):
-            rate = load(url, headers, clients, 8.0)
-            print(f"  {clients:>2} concurrent clients: {rate:7.0f} requests/s")
+        hello_rate = wrk_rate(hello_url(hello), {}, 32)
+        query = summary_query(promql.Scope(org, workspace))
+        direct = f"{stack.prometheus.url}/api/v1/query?{urlencode({'query': query})}"
+        rates = {
+            "hello-world": hello_rate,
+            "Prometheus, the summary's query": wrk_rate(direct, {}, 32),
+        }
+        for cache_seconds in (0.0, 15.0):
+            facade = gunicorn_facade(workdir, stack.prometheus.url, cache_seconds)
+            try:
+                url = facade.ready_url.removesuffix("/healthz") + path if facade.ready_url else ""
+                assert requests.get(url, headers=headers, timeout=10).status_code == 200
+                name = f"façade summary, cache {cache_seconds:g} s"
+                rates[name] = wrk_rate(url, headers, 32)
+            finally:
+                facade.stop()
+        print("\nrequests/s at 32 connections (wrk), gunicorn 2 workers x 4 threads:")
+        for name, rate in rates.items():
+            print(f"  {name:<36}{rate:9.0f}{rate / hello_rate:8.2f} x hello-world")
     finally:
-        facade.stop()
+        hello.stop()
         stack.stop()
 
 
 PARTS = ("latency", "daily", "calendar", "throughput")
+
+
+def history_parts(workdir: Path, parts: list[str]) -> None:
+    """The parts read from the history's Prometheus."""
+    with history_prometheus(workdir / "history") as prometheus:
+        if "latency" in parts:
+            latency_ratios(prometheus)
+        if "daily" in parts:
+            daily_strategies(prometheus)
+        if "calendar" in parts:
+            calendar_strategies(prometheus)
 
 
 def main(parts: list[str]) -> int:
@@ -271,16 +330,12 @@ def main(parts: list[str]) -> int:
     parts = parts or list(PARTS)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log between figures
     workdir = Path(tempfile.mkdtemp(prefix="bench-facade-"))
+    print(f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     try:
-        with history_prometheus(workdir / "history") as prometheus:
-            if "latency" in parts:
-                latency_ratios(prometheus)
-            if "daily" in parts:
-                daily_strategies(prometheus)
-            if "calendar" in parts:
-                calendar_strategies(prometheus)
-        for threads in (1, 4) if "throughput" in parts else ():
-            throughput(workdir / f"threads-{threads}", threads)
+        if {"latency", "daily", "calendar"} & set(parts):
+            history_parts(workdir, parts)
+        if "throughput" in parts:
+            throughput(workdir / "throughput")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

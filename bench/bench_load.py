@@ -9,9 +9,12 @@ workspace, app and namespace, then runs two phases at the same concurrency on th
 2. the façade: the fifteen endpoint kinds (org rollup, summary, resources, executions, hourly
    24/168, daily 30/90 in UTC and in local zones, sources, secrets, actions, app, namespace).
 
-Prints requests, errors (any status but 200, shown with its body), throughput, p50/p95/p99 per
-endpoint and overall for both phases, their ratio, and the CPU each process spent per thousand
-requests. The clients run on the same cores as the stack. Exits 1 on any error.
+The façade keeps answers for `--cache-seconds` (FACADE_CACHE_SECONDS, default 15, the
+exporter's activity interval; 0 keeps none). Prints requests, errors (any status but 200, shown
+with its body), throughput, p50/p95/p99 per endpoint and overall for both phases, their ratio,
+the CPU each process spent per thousand requests, the store queries Prometheus answered per
+façade request and the p99 ratio. The clients run on the same cores as the stack. Exits 1 on
+any error.
 
 Run: `.venv/bin/python bench/bench_load.py [--duration 60 --clients 50]`.
 """
@@ -27,6 +30,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from stack.supervisor import REPO_ROOT, StackError
 
@@ -52,6 +57,7 @@ class Phase:
 
     result: LoadResult
     cpu: dict[str, float]
+    store_queries: float  # query API calls Prometheus answered during the phase
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -63,6 +69,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--targets", type=int, default=24, help="targets per endpoint kind")
     parser.add_argument("--scrape-interval", default="5s")
     parser.add_argument("--rate", type=float, default=2.0, help="sandbox executions per second")
+    parser.add_argument(
+        "--cache-seconds", type=float, default=15.0, help="FACADE_CACHE_SECONDS (0: no cache)"
+    )
     return parser.parse_args(argv)
 
 
@@ -78,6 +87,19 @@ def cpu_seconds(processes: Sequence[psutil.Process]) -> float:
     return sum(t.user + t.system for t in times)
 
 
+def store_queries(prometheus_url: str) -> float:
+    """Query API calls Prometheus has answered so far (instant and range)."""
+    text = requests.get(f"{prometheus_url}/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "prometheus_http_requests"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+        and sample.labels.get("handler") in {"/api/v1/query", "/api/v1/query_range"}
+    )
+
+
 def measure(
     stack: LaunchedStack, target: str, send: Send, mix: list[Request], args: argparse.Namespace
 ) -> Phase:
@@ -90,12 +112,14 @@ def measure(
         "clients": [psutil.Process()],
     }
     before = {name: cpu_seconds(group) for name, group in processes.items()}
+    queries = store_queries(stack.url("prometheus"))
     result = run_clients(
         address(stack.url(target)), send, mix, clients=args.clients, duration=args.duration
     )
     cpu = {name: cpu_seconds(group) - before[name] for name, group in processes.items()}
+    queries = store_queries(stack.url("prometheus")) - queries
     stack.check_alive()
-    return Phase(result, cpu)
+    return Phase(result, cpu, queries)
 
 
 def ms_triple(times: Sequence[float]) -> str:
@@ -149,13 +173,20 @@ def print_totals(facade: Phase, direct: Phase, clients: int) -> None:
         print(f"{label:<34}{ours:>12}{theirs:>12}")
     ratio = direct.result.throughput / max(facade.result.throughput, 1e-9)
     print(f"direct / façade throughput: {ratio:.2f}")
+    per_request = facade.store_queries / max(1, facade.result.requests)
+    print(f"store queries per façade request: {per_request:.3f}")
+    p99 = percentile(facade.result.all_latencies(), 0.99) / percentile(
+        direct.result.all_latencies(), 0.99
+    )
+    print(f"façade p99 / direct p99: {p99:.2f}")
 
 
 def run(workdir: Path, args: argparse.Namespace) -> tuple[Phase, Phase]:
     """Start the stack, record the mix's queries, run both phases, stop the stack."""
-    stack = LaunchedStack(
-        workdir, StackOptions(rate=args.rate, scrape_interval=args.scrape_interval)
+    options = StackOptions(
+        rate=args.rate, scrape_interval=args.scrape_interval, cache_seconds=args.cache_seconds
     )
+    stack = LaunchedStack(workdir, options)
     try:
         stack.start()
         targets = stack.wait_for_data()

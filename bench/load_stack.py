@@ -50,12 +50,14 @@ class Targets:
 
 @dataclass(frozen=True)
 class StackOptions:
-    """How to run the stack: sandbox stream rate, scrape interval, Alertmanager or not."""
+    """How to run the stack: sandbox stream rate, scrape interval, Alertmanager or not, and
+    how long the façade keeps an answer."""
 
     rate: float = 2.0
     seed: int = 7
     scrape_interval: str = "5s"
     alertmanager: bool = False
+    cache_seconds: float = 15.0  # FACADE_CACHE_SECONDS: the exporter's activity interval
 
 
 class LaunchedStack:
@@ -77,6 +79,7 @@ class LaunchedStack:
             "up",
             python_command("up", *argv),
             log_path=workdir / "up.log",
+            env={"FACADE_CACHE_SECONDS": f"{options.cache_seconds:g}"},
             ready_url=f"{self.url('facade')}/healthz",
         )
 

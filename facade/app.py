@@ -15,9 +15,11 @@ from facade.auth import Authenticator
 from facade.config import ConfigError, FacadeConfig, load_config, problems
 from facade.docs_pages import docs
 from facade.inventory import InventoryService
+from facade.operations import RESPONSE_CACHE
 from facade.ops import ops
 from facade.prometheus import PrometheusClient, default_session
 from facade.readings import Freshness, Reader
+from facade.response_cache import ResponseCache
 from facade.state import EXTENSION, FacadeState
 from facade.timeseries import ExecutionSeriesService
 from facade.views import api
@@ -73,6 +75,8 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(ops)
     app.register_blueprint(docs)
+    if config.cache_seconds > 0:
+        app.extensions[RESPONSE_CACHE] = ResponseCache(config.cache_seconds, clock)
     app.extensions[EXTENSION] = FacadeState(
         config=config,
         clock=clock,

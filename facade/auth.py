@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import time
 from dataclasses import dataclass
 
 import jwt
@@ -29,6 +30,8 @@ WORKSPACES_CLAIM = "workspaces"
 CLOCK_SKEW_SECONDS = 10
 _ID = re.compile(ID_PATTERN, re.ASCII)
 _BEARER = re.compile(r"^Bearer +(?P<token>\S+) *$", re.IGNORECASE)
+# Verified JWTs kept until they expire: a client sends the same token with every request.
+MAX_VERIFIED_TOKENS = 4096
 
 
 def permission_for(workspace_id: str | None) -> str:
@@ -86,6 +89,7 @@ class Authenticator:
         self.disabled = config.insecure_disable_auth
         self.jwt: JwtSettings | None = config.jwt
         self.api_keys: tuple[ApiKey, ...] = config.api_keys
+        self._verified: dict[str, tuple[Principal, float]] = {}  # token: principal, expiry
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The caller behind the header."""
@@ -96,10 +100,21 @@ class Authenticator:
             raise AuthenticationFailed()
         token = match.group("token")
         if token.count(".") == 2 and self.jwt is not None:
-            return self._from_jwt(token, self.jwt)
+            return self._verified_jwt(token, self.jwt)
         return self._from_api_key(token)
 
-    def _from_jwt(self, token: str, settings: JwtSettings) -> Principal:
+    def _verified_jwt(self, token: str, settings: JwtSettings) -> Principal:
+        """The principal of a token verified before and not expired since, else verified now."""
+        known = self._verified.get(token)
+        if known is not None and time.time() <= known[1]:
+            return known[0]
+        principal, expires = self._from_jwt(token, settings)
+        if len(self._verified) >= MAX_VERIFIED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _from_jwt(self, token: str, settings: JwtSettings) -> tuple[Principal, float]:
         try:
             algorithm = str(jwt.get_unverified_header(token).get("alg"))
             key = settings.key_for(algorithm)
@@ -121,7 +136,10 @@ class Authenticator:
         org_id = claims["org_id"]
         if not isinstance(org_id, str) or not _ID.fullmatch(org_id):
             raise AuthenticationFailed("Invalid authentication token")
-        return Principal(org_id, _claimed_permissions(claims))
+        expires = claims["exp"]
+        if not isinstance(expires, int | float):
+            raise AuthenticationFailed("Invalid authentication token")
+        return Principal(org_id, _claimed_permissions(claims)), expires + CLOCK_SKEW_SECONDS
 
     def _from_api_key(self, token: str) -> Principal:
         digest = hash_api_key(token)

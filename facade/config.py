@@ -57,6 +57,9 @@ class FacadeConfig:
     insecure_disable_auth: bool = False
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API ("*": any)
     retention_days: float = DEFAULT_RETENTION_DAYS  # how far back the store keeps samples
+    # The exporter's collection interval: answers are kept until the next collection, at most
+    # this long (`facade.response_cache`); 0 keeps none.
+    cache_seconds: float = 0.0
 
     @property
     def auth_configured(self) -> bool:
@@ -81,6 +84,8 @@ def problems(config: FacadeConfig) -> list[str]:
         found.append("FACADE_STALE_AFTER must be a positive number of seconds")
     if config.retry_after < 1:
         found.append("FACADE_RETRY_AFTER must be a whole number of seconds, at least 1")
+    if config.cache_seconds < 0:
+        found.append("FACADE_CACHE_SECONDS must be 0 (no cache) or a positive number of seconds")
     if config.retention_days <= 0:
         found.append("FACADE_RETENTION_DAYS must be a positive number of days")
     if not config.auth_configured and not config.insecure_disable_auth:
@@ -183,6 +188,7 @@ def load_config(env: Mapping[str, str]) -> FacadeConfig:
         retention_days=read.parsed(
             "FACADE_RETENTION_DAYS", _seconds, DEFAULT_RETENTION_DAYS, "a number of days"
         ),
+        cache_seconds=read.parsed("FACADE_CACHE_SECONDS", _seconds, 0.0, "a number of seconds"),
     )
     credential_problems = [*jwt_problems, *key_problems]
     found = [*read.problems, *credential_problems]

@@ -36,6 +36,11 @@ def note(at: float) -> None:
     _DATA_TIME.set(at if current is None else min(current, at))
 
 
+def data_time() -> float | None:
+    """The oldest data time noted for the answer being built, if any."""
+    return _DATA_TIME.get()
+
+
 def stamp(response: Any, body: Any) -> Any:
     """`response` with `Last-Modified`, when its data time is known."""
     updated_at = getattr(body, "updated_at", None)

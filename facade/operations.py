@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from facade.csv_bodies import CSV_FORMS, CSV_TYPE, CsvRows, csv_text
-from facade.last_modified import answering, stamp
+from facade.last_modified import answering, data_time, stamp
 from facade.params import Param, parse
 
 API_ERRORS: Mapping[str, str] = {
@@ -37,6 +37,7 @@ DETAIL_ERRORS: Mapping[str, str] = {
 }
 
 View = Callable[..., Any]
+RESPONSE_CACHE = "mechamental_response_cache"  # the app's ResponseCache, when it keeps answers
 _ATTRIBUTE = "operation"
 
 
@@ -67,7 +68,7 @@ class Operation:
             )
         if self.csv is None:
             return stamp(jsonify(returned.model_dump(mode="json")), returned)
-        if request.accept_mimetypes.best_match(("application/json", CSV_TYPE)) == CSV_TYPE:
+        if wants_csv():
             response = Response(
                 csv_text(self.csv(returned)), content_type=f"{CSV_TYPE}; charset=utf-8"
             )
@@ -75,6 +76,36 @@ class Operation:
             response = jsonify(returned.model_dump(mode="json"))
         response.vary.add("Accept")
         return stamp(response, returned)
+
+
+def wants_csv() -> bool:
+    """Whether the request's `Accept` prefers CSV to JSON."""
+    return request.accept_mimetypes.best_match(("application/json", CSV_TYPE)) == CSV_TYPE
+
+
+def _served(declared: Operation, view: View, path: dict[str, str]) -> ResponseReturnValue:
+    """The answer, kept for identical requests of the same principal while the data holds
+    when the app has a response cache (`facade.response_cache`)."""
+
+    def build() -> Any:
+        with answering():
+            response = declared.answer(view, view(**parse(declared.params, path, request.args)))
+            return response, data_time()
+
+    cache = current_app.extensions.get(RESPONSE_CACHE)
+    if cache is None or declared.body is None or "principal" not in g:
+        return build()[0]
+    noted: list[float | None] = []
+
+    def built() -> Response:
+        response, at = build()
+        noted.append(at)
+        return current_app.make_response(response)
+
+    csv = declared.csv is not None and wants_csv()
+    key = (g.principal, request.path, request.query_string, csv)
+    found = cache.answer(key, built, lambda: noted[0] if noted else None)
+    return found if isinstance(found, Response) else cache.respond(found, request)
 
 
 def operation(
@@ -92,8 +123,7 @@ def operation(
     def attach(view: View) -> View:
         @functools.wraps(view)
         def serve(**path: str) -> ResponseReturnValue:
-            with answering():
-                return declared.answer(view, view(**parse(declared.params, path, request.args)))
+            return _served(declared, view, path)
 
         setattr(serve, _ATTRIBUTE, declared)
         return serve

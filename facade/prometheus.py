@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,7 @@ class PrometheusClient:
         self.headers = dict(headers or {})
         self.on_error = on_error
         self._engine = None if engine == engines.AUTO else Engine(engine)
+        self._asking = threading.Lock()  # one build information call, however many threads
 
     @property
     def engine(self) -> Engine:
@@ -109,6 +111,12 @@ class PrometheusClient:
         No connection or no answer in time fails like a query. A refusal or a proxy without
         its store is taken for Prometheus and asked again by the next query; 404 is Prometheus.
         """
+        if self._engine is not None:
+            return self._engine
+        with self._asking:
+            return self._engine or self._asked()
+
+    def _asked(self) -> Engine:
         if self._engine is None:
             response = self._send("GET", engines.BUILDINFO, None)
             if not response.ok and response.status_code != 404:

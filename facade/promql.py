@@ -247,25 +247,33 @@ def namespace_parts(scope: Scope) -> Parts:
     }
 
 
-def counter_reads(scope: Scope, window: float, shift: float = 0.0) -> str:
-    """A workspace's execution counter on the platform's clock (samples at execution-time
-    boundaries, see docs/metrics.md) over the window ending at each evaluation time, or
-    `shift` seconds before it.
-
-    COUNTER_VALUE is the last sample (the counter at the boundary), COUNTER_RESETS the decreases
-    between samples inside the window, COUNTER_MIN the smallest sample, which reveals a reset
-    between the last sample before the window and the first one in it.
-    """
+def _counter_window(scope: Scope, window: float, shift: float) -> str:
     series = f"{selector(cat.EXECUTIONS_BY_TIME, scope)}[{duration(window)}]"
-    if shift > 0:
-        series += f" offset {duration(shift)}"
-    return tagged(
-        {
-            Part.COUNTER_VALUE: f"max(last_over_time({series}))",
-            Part.COUNTER_RESETS: f"max(resets({series}))",
-            Part.COUNTER_MIN: f"min(min_over_time({series}))",
-        }
-    )
+    return series + f" offset {duration(shift)}" if shift > 0 else series
+
+
+def counter_values(scope: Scope, window: float, shift: float = 0.0) -> Parts:
+    """A workspace's execution counter on the platform's clock (samples at execution-time
+    boundaries, see docs/metrics.md): COUNTER_VALUE, its last sample in the window ending at
+    the evaluation time, or `shift` seconds before it (the counter at the boundary)."""
+    series = _counter_window(scope, window, shift)
+    return {Part.COUNTER_VALUE: f"max(last_over_time({series}))"}
+
+
+def counter_checks(scope: Scope, window: float, shift: float = 0.0) -> Parts:
+    """What reveals a counter reset in the same window: COUNTER_RESETS, the decreases between
+    samples inside it, and COUNTER_MIN, the smallest sample, which reveals a reset between the
+    last sample before the window and the first one in it."""
+    series = _counter_window(scope, window, shift)
+    return {
+        Part.COUNTER_RESETS: f"max(resets({series}))",
+        Part.COUNTER_MIN: f"min(min_over_time({series}))",
+    }
+
+
+def counter_reads(scope: Scope, window: float, shift: float = 0.0) -> str:
+    """`counter_values` and `counter_checks` as one query."""
+    return tagged({**counter_values(scope, window, shift), **counter_checks(scope, window, shift)})
 
 
 def counter_before(scope: Scope) -> str:

@@ -106,9 +106,11 @@ class Reader:
         self.clock = clock
         self.freshness = freshness
 
-    def read(self, parts: Mapping[Part, str], collectors: Sequence[str]) -> Reading:
-        """Evaluate `parts` now; refuse stale data of `collectors`."""
-        now = self.clock()
+    def read(
+        self, parts: Mapping[Part, str], collectors: Sequence[str], now: float | None = None
+    ) -> Reading:
+        """Evaluate `parts` at `now` (default: the clock's); refuse stale data of `collectors`."""
+        now = self.clock() if now is None else now
         reading = Reading(self.client.instant(promql.tagged(parts), now), now)
         self.freshness.check(reading, collectors)
         return reading

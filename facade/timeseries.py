@@ -1,18 +1,19 @@
 """Hourly, daily, weekly and monthly execution series, exact to the execution.
 
-Per request: one instant query checks the workspace and the activity collector's freshness;
-one range query per run of equally spaced boundaries (sent from a multiple of its step, its
-selectors looking back by as much, see `buckets.Run.shift`; an instant query for a run of one)
-reads, at each boundary, the counter's last sample, its resets and its minimum over the window
-back to the previous boundary; only when the first boundary's window is empty is one
-long-lookback query added, and only buckets that may hold a counter reset have their raw
-samples fetched. Weeks and months are counted as their calendar days and summed; asking further
-back than the retention is a 422 before any query (`facade.retention`).
+Per request: one instant query checks the workspace and the activity collector's freshness
+while, from a second thread, one range query per run of equally spaced boundaries (sent from a
+multiple of its step, its selectors looking back by as much, see `buckets.Run.shift`; an
+instant query for a run of one) reads, at each boundary, the counter's last sample, its resets
+and its minimum over the window back to the previous boundary; only when the first boundary's
+window is empty is one long-lookback query added, and only buckets that may hold a counter
+reset have their raw samples fetched. Weeks and months are counted as their calendar days and
+summed; asking further back than the retention is a 422 before any query (`facade.retention`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, tzinfo
 from functools import partial
 
@@ -51,21 +52,21 @@ class ExecutionSeriesService:
         self.reader = reader
         self.client = reader.client
         self.retention_days = retention_days
+        # The boundaries are read while the request's thread checks the workspace.
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="boundary-reads")
 
     def hourly(self, scope: promql.Scope, hours: int) -> TimeSeries:
         """The last `hours` UTC hours, the current one last."""
-        now = self._check(scope)
-        buckets = calendar.hourly(now, hours)
+        buckets = calendar.hourly(self.reader.clock(), hours)
         return TimeSeries(
-            METRIC, "hourly", tuple(buckets.labels()), tuple(self.counts(scope, buckets))
+            METRIC, "hourly", tuple(buckets.labels()), tuple(self.checked_counts(scope, buckets))
         )
 
     def daily(self, scope: promql.Scope, days: int, zone: tzinfo = UTC) -> TimeSeries:
         """The last `days` calendar days of `zone`, today last."""
-        now = self._check(scope)
-        buckets = calendar.daily(now, days, zone)
+        buckets = calendar.daily(self.reader.clock(), days, zone)
         return TimeSeries(
-            METRIC, "daily", tuple(buckets.labels()), tuple(self.counts(scope, buckets))
+            METRIC, "daily", tuple(buckets.labels()), tuple(self.checked_counts(scope, buckets))
         )
 
     def weekly(self, scope: promql.Scope, weeks: int, zone: tzinfo, week_start: int) -> TimeSeries:
@@ -87,18 +88,21 @@ class ExecutionSeriesService:
         build: Callable[[float], calendar.Buckets],
     ) -> TimeSeries:
         # The reach is checked before Prometheus is asked anything, like any invalid parameter.
-        retention.require_retained(reach, build(self.reader.clock()), self.retention_days)
-        buckets = build(self._check(scope))
+        buckets = build(self.reader.clock())
+        retention.require_retained(reach, buckets, self.retention_days)
         # Counted per calendar day, then summed: each read spans a day, and a bucket holding a
         # counter reset is recounted from one day of raw samples rather than a month of them.
         days = calendar.days_of(buckets)
-        counts = calendar.regrouped(buckets, days, self.counts(scope, days))
+        counts = calendar.regrouped(buckets, days, self.checked_counts(scope, days))
         return TimeSeries(METRIC, period, tuple(buckets.labels()), tuple(counts))
 
-    def _check(self, scope: promql.Scope) -> float:
-        reading = self.reader.read(promql.existence_parts(scope), ("activity",))
+    def checked_counts(self, scope: promql.Scope, buckets: calendar.Buckets) -> list[int]:
+        """Exact executions per bucket of an existing workspace with fresh data (NotFound or
+        ServiceUnavailable otherwise), its boundaries read while it is checked."""
+        reads = self.pool.submit(self._reads, scope, buckets)
+        reading = self.reader.read(promql.existence_parts(scope), ("activity",), buckets.now)
         self.reader.require(reading, scope)
-        return reading.now
+        return self.counts(scope, buckets, reads.result())
 
     def _read_run(self, scope: promql.Scope, run: calendar.Run) -> list[Series]:
         """The counter reads of one run: a range query, or an instant query for one boundary
@@ -114,13 +118,23 @@ class ExecutionSeriesService:
             run.step,
         )
 
-    def counts(self, scope: promql.Scope, buckets: calendar.Buckets) -> list[int]:
-        """Exact executions per bucket."""
-        points = buckets.boundaries
-        reads: list[BoundaryRead | None] = [None] * len(points)
+    def _reads(self, scope: promql.Scope, buckets: calendar.Buckets) -> list[BoundaryRead | None]:
+        """The counter's value, resets and minimum at every boundary (None: not read)."""
+        reads: list[BoundaryRead | None] = [None] * len(buckets.boundaries)
         for run in calendar.reads(buckets):
             for index, read in _reads_of(self._read_run(scope, run), run).items():
                 reads[index] = read
+        return reads
+
+    def counts(
+        self,
+        scope: promql.Scope,
+        buckets: calendar.Buckets,
+        reads: list[BoundaryRead | None] | None = None,
+    ) -> list[int]:
+        """Exact executions per bucket, from the boundary `reads` when already read."""
+        points = buckets.boundaries
+        reads = self._reads(scope, buckets) if reads is None else reads
         before = None
         if reads[0] is None or reads[0].value is None:
             found = self.client.instant(promql.counter_before(scope), points[0])

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the stack and its tests run (Prometheus, promtool, Alertmanager,
 # VictoriaMetrics, docker-compose, Node.js and npm, and the browser the docs page test drives:
-# chromium, chromedriver) from Debian's packages when they are missing. With --check it only
+# chromium, chromedriver; wrk, the load generator of the benches) from Debian's packages when they are missing. With --check it only
 # names what is missing.
 set -euo pipefail
 
@@ -21,6 +21,7 @@ declare -A package_of=(
   [npm]=npm
   [chromium]=chromium
   [chromedriver]=chromium-driver
+  [wrk]=wrk
 )
 
 missing=()

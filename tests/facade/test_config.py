@@ -177,3 +177,12 @@ def test_retention_days() -> None:
     for wrong in ("0", "-3", "soon", "inf"):
         with pytest.raises(ConfigError, match="FACADE_RETENTION_DAYS"):
             load_config({"FACADE_JWT_SECRET": SECRET, "FACADE_RETENTION_DAYS": wrong})
+
+
+def test_cache_seconds() -> None:
+    assert load_config({"FACADE_JWT_SECRET": SECRET}).cache_seconds == 0.0
+    config = load_config({"FACADE_JWT_SECRET": SECRET, "FACADE_CACHE_SECONDS": "15"})
+    assert config.cache_seconds == 15.0
+    for wrong in ("-1", "soon", "inf"):
+        with pytest.raises(ConfigError, match="FACADE_CACHE_SECONDS"):
+            load_config({"FACADE_JWT_SECRET": SECRET, "FACADE_CACHE_SECONDS": wrong})

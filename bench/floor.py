@@ -1,0 +1,111 @@
+"""The floor each façade endpoint is measured against, and a hello-world under its gunicorn.
+
+The floor of an endpoint is the cheapest PromQL that yields the same exact answer on the same
+store: one instant query for the summary and the org rollup (the façade's own tagged query is
+that one query), and for a series one query of boundary values per run of equally spaced
+boundaries, `max(last_over_time(selector[step]))` sent as the façade sends it (a range query
+from a multiple of its step, or an instant query for a run of one). It is what a client that
+knew there was no counter reset and that the workspace existed would send.
+
+`hello_world` is the smallest Flask app, served by `wrk_rate`'s comparison under the very
+gunicorn settings of `mm-analytics facade` (`facade.gunicorn_conf`).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+from flask import Flask
+
+from facade import promql
+from facade.buckets import Buckets, reads
+from stack.supervisor import REPO_ROOT, ManagedProcess, free_port
+
+Action = Callable[[], object]
+hello_world = Flask("hello")
+
+
+@hello_world.get("/")
+def hello() -> str:
+    """The least a Flask view can answer."""
+    return "hello"
+
+
+def boundary_values(scope: promql.Scope, step: float, shift: float = 0.0) -> str:
+    """The counter's last sample in the window of `step` ending at (or `shift` before) the
+    evaluation time: the boundary value alone, without reset checks."""
+    return promql.counter_values(scope, step, shift)[promql.Part.COUNTER_VALUE]
+
+
+def series_floor(api: str, scope: promql.Scope, buckets: Buckets) -> Action:
+    """One query of boundary values per run of `buckets`."""
+    plain = requests.Session()
+    calls: list[tuple[str, dict[str, str | float]]] = []
+    for run in reads(buckets):
+        if run.last == run.first:
+            calls.append(("query", {"query": boundary_values(scope, run.step), "time": run.start}))
+        else:
+            query = boundary_values(scope, run.step, run.shift)
+            window = {"start": run.start + run.shift, "end": run.end + run.shift, "step": run.step}
+            calls.append(("query_range", {"query": query, **window}))
+
+    def send() -> None:
+        for endpoint, params in calls:
+            plain.post(f"{api}/{endpoint}", data=params, timeout=30).raise_for_status()
+
+    return send
+
+
+def instant_floor(api: str, query: str, at: float) -> Action:
+    """One instant query."""
+    plain = requests.Session()
+    params = {"query": query, "time": at}
+    return lambda: plain.post(f"{api}/query", data=params, timeout=30).status_code
+
+
+def summary_query(scope: promql.Scope) -> str:
+    """The one instant query a summary or rollup needs."""
+    return promql.tagged(promql.workspace_parts(scope))
+
+
+def wrk_rate(url: str, headers: dict[str, str], connections: int, seconds: int = 8) -> float:
+    """Requests per second `wrk` gets answered at `connections` (two threads, as the cores)."""
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    found = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in found:
+        raise RuntimeError(f"wrk saw errors at {url}:\n{found}")
+    match = re.search(r"Requests/sec:\s+([0-9.]+)", found)
+    if match is None:
+        raise RuntimeError(f"no rate in wrk's output:\n{found}")
+    return float(match.group(1))
+
+
+def gunicorn_hello(workdir: Path, workers: int, threads: int) -> ManagedProcess:
+    """`hello_world` under `facade.gunicorn_conf` with these workers and threads, started."""
+    port = free_port()
+    metrics = workdir / "hello-metrics"
+    metrics.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:facade.gunicorn_conf"]
+    argv += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)]
+    process = ManagedProcess(
+        "hello",
+        [*argv, "bench.floor:hello_world"],
+        log_path=workdir / "hello.log",
+        env={"PROMETHEUS_MULTIPROC_DIR": str(metrics), "PYTHONPATH": str(REPO_ROOT)},
+        ready_url=f"http://127.0.0.1:{port}/",
+    )
+    process.start(ready_timeout=60)
+    return process
+
+
+def hello_url(process: ManagedProcess) -> str:
+    """The URL `gunicorn_hello` serves."""
+    assert process.ready_url is not None
+    return process.ready_url

@@ -1,0 +1,49 @@
+"""The queries behind a series on the real history: the workspace check and the boundary reads,
+and raw samples only for the buckets whose window shows a counter reset; the answers exact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+
+from facade.tokens import mint_token, permissions_for
+from tests.facade.conftest import JWT_SECRET
+from tests.support.facade_http import RecordingSession
+from tests.support.history_truth import HistoryTruth
+
+
+def hourly(make_app: Callable[..., Flask], workspace: str) -> tuple[list[int], RecordingSession]:
+    session = RecordingSession()
+    token = mint_token(JWT_SECRET, "org-alpha", permissions_for([]), 600)
+    response = (
+        make_app(session=session)
+        .test_client()
+        .get(
+            f"/v1/orgs/org-alpha/workspaces/{workspace}/analytics/executions/hourly?hours=168",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    )
+    assert response.status_code == 200
+    return response.get_json()["data"], session
+
+
+def raw_sample_reads(session: RecordingSession) -> int:
+    return sum(1 for query in session.queries if "mm_part" not in query and "[" in query)
+
+
+def test_without_a_reset_the_boundary_reads_alone_count(
+    make_app: Callable[..., Flask], truth: HistoryTruth
+) -> None:
+    data, session = hourly(make_app, "ws-a03")
+    assert data == truth.hourly("ws-a03", 168)
+    assert raw_sample_reads(session) == 0
+    assert len(session.queries) == 3  # the check, the range of 168 boundaries, "now"
+
+
+def test_a_reset_is_recounted_in_its_own_bucket_only(
+    make_app: Callable[..., Flask], truth: HistoryTruth
+) -> None:
+    data, session = hourly(make_app, "ws-a01")  # a reset 6 hours before the end
+    assert data == truth.hourly("ws-a01", 168)
+    assert raw_sample_reads(session) == 1
