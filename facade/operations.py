@@ -37,7 +37,7 @@ DETAIL_ERRORS: Mapping[str, str] = {
 }
 
 View = Callable[..., Any]
-RESPONSE_CACHE = "mechamental_response_cache"  # the app's ResponseCache, when it keeps answers
+RESPONSE_CACHE = "facade_response_cache"  # the app's ResponseCache, when it keeps answers
 _ATTRIBUTE = "operation"
 
 
