@@ -7,8 +7,11 @@ a scrape reaching any worker then sees the whole server.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import time
+from collections.abc import Iterable
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -19,6 +22,7 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from vocabulary.catalogue import FACADE_PROMETHEUS_ERRORS, FACADE_REQUEST_DURATION, FACADE_REQUESTS
@@ -32,9 +36,27 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Strict-Transport-Security": "max-age=31536000",
 }
+# A worker's values file starts with 8 header bytes; a shorter one is still being created.
+MINIMAL_FILE_BYTES = 8
 # Unknown paths and methods share one label value each: scans must not grow the series count.
 UNMATCHED_ROUTE = "unmatched"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class SettledFilesCollector(MultiProcessCollector):
+    """The workers' merged series, leaving out a file a worker is creating at this moment.
+
+    A worker creates its file empty and then sizes it; read in between, the file has no header
+    and the standard collector fails the whole scrape. Its series are in the next scrape.
+    """
+
+    def collect(self) -> Iterable[Metric]:
+        files = []
+        for path in glob.glob(os.path.join(self._path, "*.db")):
+            with contextlib.suppress(OSError):  # a file of a worker that just exited
+                if os.path.getsize(path) >= MINIMAL_FILE_BYTES:
+                    files.append(path)
+        return self.merge(files, accumulate=True)
 
 
 class FacadeMetrics:
@@ -79,7 +101,7 @@ class FacadeMetrics:
         `process_*` series are those of the worker that answers."""
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             merged = CollectorRegistry()
-            MultiProcessCollector(merged)
+            SettledFilesCollector(merged)
             ProcessCollector(registry=merged)
             return generate_latest(merged)
         return generate_latest(self.registry)

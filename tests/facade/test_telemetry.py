@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from flask import Flask
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from facade.telemetry import SettledFilesCollector
 from stack.supervisor import find_binary
 from tests.support.facade_http import ApiClient
 from vocabulary import catalogue
@@ -67,3 +73,14 @@ def test_metrics_pass_promtool(api: ApiClient) -> None:
         timeout=30,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_worker_file_being_created_does_not_fail_the_scrape(tmp_path: Path) -> None:
+    (tmp_path / "counter_4242.db").write_bytes(b"")  # created, not yet sized
+    standard = CollectorRegistry()
+    MultiProcessCollector(standard, path=str(tmp_path))
+    with pytest.raises(struct.error):
+        generate_latest(standard)
+    settled = CollectorRegistry()
+    SettledFilesCollector(settled, path=str(tmp_path))
+    assert generate_latest(settled) == b""
