@@ -5,7 +5,7 @@ serializes the body model the view returns; the view authorizes and asks one ser
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,6 +74,11 @@ def execution_metrics(org_id: str, workspace_id: str) -> bodies.ExecutionMetrics
     return bodies.ExecutionMetrics.of(state().inventory.executions(scope))
 
 
+def _zone(tz: str | None) -> tzinfo:
+    """The zone a series is counted in (validated by its parameter): UTC unless named."""
+    return ZoneInfo(tz) if tz else UTC
+
+
 @route(f"{WORKSPACE}/analytics/executions/hourly")
 @operation("Get hourly execution data", params=params.HOURLY_PARAMS, body=bodies.TimeSeries)
 def hourly_executions(org_id: str, workspace_id: str, hours: int) -> bodies.TimeSeries:
@@ -89,8 +94,7 @@ def daily_executions(
 ) -> bodies.TimeSeries:
     """Executions per calendar day, UTC or in the `tz` zone."""
     scope = _authorized(Scope(org_id, workspace_id))
-    zone = ZoneInfo(tz) if tz else UTC
-    return bodies.TimeSeries.of(state().series.daily(scope, days, zone))
+    return bodies.TimeSeries.of(state().series.daily(scope, days, _zone(tz)))
 
 
 @route(f"{WORKSPACE}/analytics/executions/weekly")
@@ -100,9 +104,8 @@ def weekly_executions(
 ) -> bodies.TimeSeries:
     """Executions per calendar week, UTC or in the `tz` zone, from `week_start` at midnight."""
     scope = _authorized(Scope(org_id, workspace_id))
-    zone = ZoneInfo(tz) if tz else UTC
     weekday = WEEKDAYS[week_start]
-    return bodies.TimeSeries.of(state().series.weekly(scope, weeks, zone, weekday))
+    return bodies.TimeSeries.of(state().series.weekly(scope, weeks, _zone(tz), weekday))
 
 
 @route(f"{WORKSPACE}/analytics/executions/monthly")
@@ -112,8 +115,7 @@ def monthly_executions(
 ) -> bodies.TimeSeries:
     """Executions per calendar month, UTC or in the `tz` zone."""
     scope = _authorized(Scope(org_id, workspace_id))
-    zone = ZoneInfo(tz) if tz else UTC
-    return bodies.TimeSeries.of(state().series.monthly(scope, months, zone))
+    return bodies.TimeSeries.of(state().series.monthly(scope, months, _zone(tz)))
 
 
 @route(f"{WORKSPACE}/apps/<app_id>/analytics")

@@ -18,7 +18,7 @@ import requests
 from facade.tokens import mint_token
 from stack.launcher import DEFAULT_PORTS
 from stack.supervisor import free_port, python_command
-from tests.stack.launcher_output import read_lines, wait_for_banner
+from tests.stack.launcher_output import read_lines, running_up, wait_for_banner
 
 # The external base of the alert links in this run; the rules carry another one.
 LINKS_URL = "https://ops.example.test/mechamental"
@@ -114,23 +114,8 @@ def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, 
         f"--links-url={LINKS_URL}",
         *(f"--{service}-port={port}" for service, port in ports.items()),
     )
-    launcher = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=read_lines, args=(launcher.stdout, lines), daemon=True).start()
-    try:
-        yield launcher, ports, wait_for_banner(launcher, lines, timeout=120), tmp_path / "state"
-    finally:
-        if launcher.poll() is None:  # a failed test: let the launcher stop its children
-            launcher.send_signal(signal.SIGTERM)
-            try:
-                launcher.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                launcher.kill()
-                launcher.wait()
-        if launcher.stdout is not None:
-            launcher.stdout.close()
+    with running_up(argv) as (launcher, banner):
+        yield launcher, ports, banner, tmp_path / "state"
 
 
 def scraped_targets(prometheus_url: str, timeout: float) -> dict[str, dict[str, str]]:

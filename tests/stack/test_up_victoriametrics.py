@@ -5,10 +5,8 @@ reads it and answers the sandbox's truth."""
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,7 +20,7 @@ import yaml
 
 from stack.options import DEFAULT_PORTS, STORE_PORTS
 from stack.supervisor import free_port, python_command
-from tests.stack.launcher_output import read_lines, wait_for_banner
+from tests.stack.launcher_output import running_up
 from tests.stack.test_up import assert_facade_equals_truth
 from vocabulary import catalogue as cat
 
@@ -58,28 +56,8 @@ def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, 
         "--no-alertmanager",
         *(f"--{service}-port={port}" for service, port in ports.items()),
     )
-    launcher = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, **SETTINGS},
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=read_lines, args=(launcher.stdout, lines), daemon=True).start()
-    try:
-        yield launcher, ports, wait_for_banner(launcher, lines, timeout=120)
-    finally:
-        if launcher.poll() is None:
-            launcher.send_signal(signal.SIGTERM)
-            try:
-                launcher.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                launcher.kill()
-                launcher.wait()
-        if launcher.stdout is not None:
-            launcher.stdout.close()
+    with running_up(argv, {**os.environ, **SETTINGS}) as (launcher, banner):
+        yield launcher, ports, banner
 
 
 def prometheus_samples(url: str, selector: str, until: float, since_ms: int = 0) -> Samples:
