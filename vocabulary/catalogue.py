@@ -7,10 +7,10 @@ rule); `tests/test_contract.py` enforces it and `docs/metrics.md` lists the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from vocabulary import details
+from vocabulary.family import APP, NS, PREFIX, WS, Family, family
 
-PREFIX = "mechamental_"
+__all__ = ["APP", "NS", "PREFIX", "WS", "Family"]
 
 # The nine resource kinds of the workspace summary, in the spec's order.
 RESOURCE_KINDS = (
@@ -28,195 +28,159 @@ APP_RESOURCE_KINDS = ("augmentations", "namespaces", "endpoints", "releases")
 NAMESPACE_RESOURCE_KINDS = ("threads", "sources")
 ACTION_KINDS = ("trigger", "scheduled")
 COLLECTORS = ("inventory", "activity")
-DETAIL_LEVELS = ("app", "namespace")
+DETAIL_LEVELS = ("app", "namespace", "pipeline")
 
 CACHED = " Collected by the scheduled inventory pass, not at scrape time."
 
-Kind = Literal["gauge", "counter", "histogram"]
-Component = Literal["exporter", "facade"]
-
-
-@dataclass(frozen=True)
-class Family:
-    """One metric family: its name without the `_total` suffix of counters, type, labels, HELP."""
-
-    name: str
-    kind: Kind
-    labels: tuple[str, ...]
-    help: str
-    component: Component = "exporter"
-
-    @property
-    def sample_name(self) -> str:
-        """The name the samples of this family carry (counters end in `_total`)."""
-        return f"{self.name}_total" if self.kind == "counter" else self.name
-
-    @property
-    def sample_names(self) -> tuple[str, ...]:
-        """Every series name the family exposes."""
-        if self.kind == "histogram":
-            return tuple(f"{self.name}{suffix}" for suffix in ("_bucket", "_sum", "_count"))
-        return (self.sample_name,)
-
-
-WS = ("org_id", "workspace_id")
-APP = (*WS, "app_id")
-NS = (*APP, "namespace_id")
-
-
-def _family(name: str, kind: Kind, labels: tuple[str, ...], help_text: str) -> Family:
-    return Family(PREFIX + name, kind, labels, help_text)
-
-
-WORKSPACE_INFO = _family(
+WORKSPACE_INFO = family(
     "workspace_info",
     "gauge",
     (*WS, "workspace_name"),
     "A workspace known to the exporter and its name (the id if it has none); always 1." + CACHED,
 )
-WORKSPACE_RESOURCES = _family(
+WORKSPACE_RESOURCES = family(
     "workspace_resources",
     "gauge",
     (*WS, "resource"),
     "Resources of a workspace by kind (the nine kinds of the analytics summary)." + CACHED,
 )
-WORKSPACE_COLLECTED = _family(
+WORKSPACE_COLLECTED = family(
     "workspace_collected_timestamp_seconds",
     "gauge",
     WS,
     "Unix time of the last successful inventory collection of the workspace.",
 )
-EXECUTIONS = _family(
+EXECUTIONS = family(
     "executions",
     "counter",
     WS,
     "Finished executions of the workspace, from the durable activity ledger.",
 )
-EXECUTIONS_FAILED = _family(
+EXECUTIONS_FAILED = family(
     "executions_failed",
     "counter",
     WS,
     "Finished executions of the workspace that failed, from the durable activity ledger.",
 )
 BY_TIME = " whose activity timestamp is before the sample's own (explicit) timestamp."
-EXECUTIONS_BY_TIME = _family("executions_by_time", "counter", WS, "Executions" + BY_TIME)
-EXECUTIONS_FAILED_BY_TIME = _family(
+EXECUTIONS_BY_TIME = family("executions_by_time", "counter", WS, "Executions" + BY_TIME)
+EXECUTIONS_FAILED_BY_TIME = family(
     "executions_failed_by_time", "counter", WS, "Failed executions" + BY_TIME
 )
 HISTORY = " before the exporter's live polls began, counted by `mm-analytics backfill`."
-EXECUTIONS_HISTORY = _family("executions_history", "gauge", WS, "Executions" + HISTORY)
-EXECUTIONS_FAILED_HISTORY = _family("executions_failed_history", "gauge", WS, "Failed" + HISTORY)
-EXECUTIONS_COMPLETE = _family(
+EXECUTIONS_HISTORY = family("executions_history", "gauge", WS, "Executions" + HISTORY)
+EXECUTIONS_FAILED_HISTORY = family("executions_failed_history", "gauge", WS, "Failed" + HISTORY)
+EXECUTIONS_COMPLETE = family(
     "executions_complete_timestamp_seconds",
     "gauge",
     ("org_id",),
     "Unix time up to which the org's executions by time are complete (the settled point).",
 )
-LATE_EXECUTIONS = _family(
+LATE_EXECUTIONS = family(
     "exporter_late_executions",
     "counter",
     ("org_id",),
     "Executions written after their time was settled; each counts at the settled point.",
 )
-SOURCES = _family(
+SOURCES = family(
     "sources",
     "gauge",
     (*WS, "source_type", "status", "scope"),
     "Sources of a workspace by type, processing status and scope (workspace or namespace)."
     + CACHED,
 )
-SOURCES_INDEXED = _family(
+SOURCES_INDEXED = family(
     "sources_indexed", "gauge", WS, "Sources of a workspace that are indexed." + CACHED
 )
-SOURCES_PENDING = _family(
+SOURCES_PENDING = family(
     "sources_pending",
     "gauge",
     WS,
     "Sources of a workspace that are neither indexed nor failed." + CACHED,
 )
-SOURCE_CHUNKS = _family(
+SOURCE_CHUNKS = family(
     "source_chunks", "gauge", WS, "Chunks over all sources of a workspace." + CACHED
 )
-SOURCE_TOKENS = _family(
+SOURCE_TOKENS = family(
     "source_tokens", "gauge", WS, "Tokens over all sources of a workspace." + CACHED
 )
-SOURCE_BYTES = _family(
+SOURCE_BYTES = family(
     "source_bytes", "gauge", WS, "Size in bytes of all sources of a workspace." + CACHED
 )
-SECRETS = _family(
+SECRETS = family(
     "secrets",
     "gauge",
     (*WS, "secret_type", "active"),
     "Secrets of a workspace by type and whether they are active (true/false)." + CACHED,
 )
-ACTIONS = _family(
+ACTIONS = family(
     "actions",
     "gauge",
     (*WS, "kind", "enabled"),
     "Actions of a workspace by kind (trigger/scheduled) and whether enabled (true/false)." + CACHED,
 )
-APP_INFO = _family("app_info", "gauge", APP, "An app known to the exporter; always 1." + CACHED)
-APP_RESOURCES = _family(
+APP_INFO = family("app_info", "gauge", APP, "An app known to the exporter; always 1." + CACHED)
+APP_RESOURCES = family(
     "app_resources",
     "gauge",
     (*APP, "resource"),
     "Resources of an app by kind (augmentations, namespaces, endpoints, releases)." + CACHED,
 )
-NAMESPACE_INFO = _family(
+NAMESPACE_INFO = family(
     "namespace_info", "gauge", NS, "A namespace known to the exporter; always 1." + CACHED
 )
-NAMESPACE_RESOURCES = _family(
+NAMESPACE_RESOURCES = family(
     "namespace_resources",
     "gauge",
     (*NS, "resource"),
     "Resources of a namespace by kind (threads, sources)." + CACHED,
 )
-COLLECTOR_UP = _family(
+COLLECTOR_UP = family(
     "exporter_collector_up",
     "gauge",
     ("collector",),
     "Whether the last run of the collector (inventory or activity) succeeded (1) or not (0).",
 )
-COLLECTOR_LAST_SUCCESS = _family(
+COLLECTOR_LAST_SUCCESS = family(
     "exporter_collector_last_success_timestamp_seconds",
     "gauge",
     ("collector",),
     "Unix time of the last successful run of the collector.",
 )
-COLLECTOR_DURATION = _family(
+COLLECTOR_DURATION = family(
     "exporter_collector_duration_seconds",
     "gauge",
     ("collector",),
     "Duration of the last run of the collector, in seconds.",
 )
-COLLECTOR_FAILURES = _family(
+COLLECTOR_FAILURES = family(
     "exporter_collector_failures", "counter", ("collector",), "Runs of the collector that failed."
 )
-STALE_WORKSPACES = _family(
+STALE_WORKSPACES = family(
     "exporter_stale_workspaces",
     "gauge",
     ("org_id",),
     "Workspaces whose last collection failed and show their previous values; one per owned org.",
 )
-PLATFORM_REQUESTS = _family(
+PLATFORM_REQUESTS = family(
     "exporter_platform_requests",
     "counter",
     ("endpoint", "code"),
     "Requests to the platform by endpoint and HTTP status code (`error` when no response).",
 )
-LEDGER_HIGH_WATER = _family(
+LEDGER_HIGH_WATER = family(
     "exporter_ledger_high_water_timestamp_seconds",
     "gauge",
     ("org_id",),
     "Unix time up to which the activity of the org is counted in the ledger.",
 )
-LEDGER_LAG = _family(
+LEDGER_LAG = family(
     "exporter_ledger_lag_seconds",
     "gauge",
     ("org_id",),
     "Seconds between now and the ledger's high-water mark for the org.",
 )
-DETAIL_ENABLED = _family(
+DETAIL_ENABLED = family(
     "exporter_detail_enabled",
     "gauge",
     ("level",),
@@ -288,6 +252,7 @@ ALL_FAMILIES = (
     *EXECUTION_FAMILIES,
     *HISTORY_FAMILIES,
     *EVENT_TIME_FAMILIES,
+    *details.DETAIL_FAMILIES,
     *SELF_FAMILIES,
     *FACADE_FAMILIES,
 )
