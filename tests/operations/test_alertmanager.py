@@ -40,6 +40,10 @@ BURN = {"component": "executions"}
         ({"alertname": WORKSPACE_BURN, "severity": "warning", **BURN, "org_id": "o1"}, "tickets"),
         ({"alertname": "MechaMentalAlertmanagerDown", "severity": "critical"}, "pager"),
         ({"alertname": "MechaMentalLedgerLagging", "severity": "warning"}, "tickets"),
+        (
+            {"alertname": "MechaMentalExecutionLatencyHigh", "severity": "warning", **BURN},
+            "tickets",
+        ),
     ],
 )
 def test_amtool_routes_each_kind_of_alert_to_its_receiver(labels, receiver):
