@@ -1,7 +1,9 @@
 """A tiny loopback server serving catalogue-shaped exposition text, for dashboard tests.
 
 Every family of `vocabulary/catalogue.py` is served with every combination of a few label values;
-counters and histograms advance on every scrape so `rate()` has something to measure.
+counters and histograms advance on every scrape so `rate()` has something to measure. Families on
+the platform's clock carry explicit timestamps as far behind now as the exporter's settled
+point, so a panel that reads them like scrape-time series finds nothing.
 `/exporter/metrics` serves the exporter's families, `/facade/metrics` the façade's.
 """
 
@@ -22,8 +24,9 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.utils import floatToGoString
 
-from vocabulary import catalogue
+from vocabulary import catalogue, details
 from vocabulary.catalogue import Family
 
 # Values of every label the catalogue uses; a new label fails loudly here.
@@ -47,6 +50,9 @@ LABEL_VALUES: dict[str, tuple[str, ...]] = {
     "route": ("/v1/orgs/<org_id>/analytics", "/healthz"),
     "method": ("GET",),
     "reason": ("unreachable", "timeout"),
+    "augmentation_id": ("aug-1", details.OVERFLOW),
+    "error_code": ("MODEL_TIMEOUT", f"{details.STATUS_CODE_PREFIX}500", details.OVERFLOW),
+    "label": tuple(details.LABEL_CAPS),
 }
 FAMILY_LABEL_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     (catalogue.WORKSPACE_RESOURCES.name, "resource"): catalogue.RESOURCE_KINDS,
@@ -54,8 +60,24 @@ FAMILY_LABEL_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     (catalogue.NAMESPACE_RESOURCES.name, "resource"): catalogue.NAMESPACE_RESOURCE_KINDS,
     (catalogue.PLATFORM_REQUESTS.name, "code"): ("200", "429", "500", "error"),
     (catalogue.FACADE_REQUESTS.name, "code"): ("200", "404", "503"),
+    (details.TOKENS.name, "kind"): ("prompt", "completion", details.OVERFLOW),
+    **{
+        (family.name, "app_id"): ("app-1", details.OVERFLOW)
+        for family in (*details.APP_DETAIL_FAMILIES, *details.PIPELINE_DETAIL_FAMILIES)
+    },
 }
 BUCKETS = ("0.1", "0.25", "0.5", "1.0", "2.5", "+Inf")
+FAMILY_BUCKETS = {
+    details.EXECUTION_DURATION.name: (*map(floatToGoString, details.DURATION_BUCKETS), "+Inf"),
+}
+# Families on the platform's clock and how far (s) their samples trail now: the lateness of
+# docs/metrics.md ("Two clocks").
+BY_TIME = (
+    catalogue.EXECUTIONS_BY_TIME,
+    catalogue.EXECUTIONS_FAILED_BY_TIME,
+    *details.DETAIL_FAMILIES,
+)
+SETTLED_LAG = 600.0
 ALWAYS_ONE = (
     catalogue.WORKSPACE_INFO,
     catalogue.APP_INFO,
@@ -91,6 +113,7 @@ def gauge_value(family: Family, values: tuple[str, ...], now: float) -> float:
 def render_family(family: Family, tick: int, now: float) -> Metric:
     """One family with all its series at scrape number `tick`."""
     labels = list(family.labels)
+    at = now - SETTLED_LAG if family in BY_TIME else None
     if family.kind == "gauge":
         metric: Any = GaugeMetricFamily(family.name, family.help, labels=labels)
         for values in label_sets(family):
@@ -100,14 +123,15 @@ def render_family(family: Family, tick: int, now: float) -> Metric:
         for values in label_sets(family):
             # Executions advance fastest, so failures stay a share of them.
             step = 10 if family is catalogue.EXECUTIONS else weight(family, values)
-            metric.add_metric(list(values), float(step * tick))
+            metric.add_metric(list(values), float(step * tick), timestamp=at)
     else:
         metric = HistogramMetricFamily(family.name, family.help, labels=labels)
+        bounds = FAMILY_BUCKETS.get(family.name, BUCKETS)
         for values in label_sets(family):
             buckets = [
-                (le, float(tick * min(i + 1, len(BUCKETS) - 1))) for i, le in enumerate(BUCKETS)
+                (le, float(tick * min(i + 1, len(bounds) - 1))) for i, le in enumerate(bounds)
             ]
-            metric.add_metric(list(values), buckets, sum_value=0.4 * tick)
+            metric.add_metric(list(values), buckets, sum_value=0.4 * tick, timestamp=at)
     return metric
 
 

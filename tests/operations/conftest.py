@@ -19,6 +19,7 @@ READY_QUERIES = (
     "job:mechamental_exporter_platform_requests_errors:ratio_rate5m > 0",
     "org:mechamental_executions_failed:ratio_rate6h > 0",
     "org_workspace:mechamental_workspace_info:latest",
+    "org_workspace_quantile:mechamental_execution_duration_by_time_seconds:histogram_quantile1h",
 )
 
 

@@ -21,7 +21,11 @@ ALERT_STEPS = {
 }
 # Single-value panels where an empty result is normal (none exist), not a fault: they say so in a
 # neutral colour. Every other one shows "no data" in red, since there empty means broken.
-EMPTY_IS_NORMAL = {("workspace-detail.json", "Apps and namespaces")}
+EMPTY_IS_NORMAL = {
+    ("workspace-detail.json", "Apps and namespaces"),
+    ("workspace-detail.json", "Top error codes, time range"),
+    ("org-overview.json", "Top error codes, time range"),
+}
 PROBLEM_COLOUR = "red"
 
 
