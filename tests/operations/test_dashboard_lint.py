@@ -142,8 +142,8 @@ def test_bucket_panels_count_over_their_step_forward_from_the_bucket_start(name)
     does: a fixed `[1h]`/`[1d]` increase would label each bucket by its end and skip time once
     the step grows past the window."""
     for panel in panels(dashboards()[name]):
-        if panel.get("interval") not in {"1h", "1d"} or not panel["title"].startswith(
-            "Executions per"
+        if panel.get("interval") not in {"1h", "1d"} or not re.search(
+            r"\bper (hour|day)\b", panel["title"]
         ):
             continue
         for target in panel["targets"]:
