@@ -19,7 +19,7 @@ from tests.operations.repo_files import (
     recorded_names,
     recording_rules,
 )
-from vocabulary import catalogue
+from vocabulary import catalogue, details
 
 FACADE_SOURCES = sorted((REPO_ROOT / "facade").rglob("*.py"))
 DOC_ROW = re.compile(r"^\| `(mechamental_\w+)` \| (\w+) \| ([^|]*) \|", re.MULTILINE)
@@ -112,3 +112,13 @@ def test_metrics_doc_lists_exactly_the_recorded_series():
     text = METRICS_DOC.read_text(encoding="utf-8")
     assert set(RECORDED_ROW.findall(text)) == recorded_names()
     assert RULE_FILES
+
+
+def test_metrics_doc_states_the_detail_buckets_and_caps():
+    """The latency bounds and the default caps as vocabulary/details.py holds them."""
+    text = " ".join(METRICS_DOC.read_text(encoding="utf-8").split())
+    bounds = ", ".join(f"{bound:g}" for bound in details.DURATION_BUCKETS)
+    assert f"Latency bucket bounds (seconds): {bounds}." in text
+    caps = ", ".join(f"`{label}` {cap}" for label, cap in details.LABEL_CAPS.items())
+    assert f"(defaults: {caps});" in text
+    assert f"under `{details.OVERFLOW}`" in text
