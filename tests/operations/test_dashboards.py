@@ -11,12 +11,15 @@ import pytest
 from tests.operations.catalogue_fixture import LABEL_VALUES
 from tests.operations.repo_files import (
     GRAFANA_DIR,
+    alerting_rules,
     dashboards,
     load_yaml,
     panels,
+    recording_rules,
     variable_query,
 )
 from tests.support.prometheus import PrometheusServer
+from vocabulary import details
 
 # The stable uids (alert links and bookmarks use them) and the file holding each.
 EXPECTED_UIDS = {
@@ -240,3 +243,36 @@ def test_every_legend_and_table_that_shows_a_workspace_shows_its_name():
                 shown = legend or target.get("format") == "table"
                 if shown and (per_workspace or "{{workspace_name}}" in legend):
                     assert f"group_left (workspace_name) {NAMES}" in expr, where
+
+
+def test_every_rule_the_panels_read_evaluates(fixture_prometheus):
+    """No rule group errs on catalogue-shaped series (a many-to-many join, a duplicate series):
+    an erring group records nothing, so its panels go blank and
+    MechaMentalPrometheusRuleFailures fires."""
+    groups = fixture_prometheus.api("rules")["groups"]
+    rules = [(group["name"], rule) for group in groups for rule in group["rules"]]
+    assert len(rules) == len(recording_rules()) + len(alerting_rules())
+    erring = [
+        (name, rule["name"], rule["lastError"]) for name, rule in rules if rule["health"] == "err"
+    ]
+    assert erring == []
+    latency = [rule for name, rule in rules if name.startswith("mechamental-execution-latency")]
+    assert latency and all(rule["health"] == "ok" for rule in latency)
+
+
+@pytest.mark.parametrize(
+    ("uid", "title", "ref", "expr"),
+    [target for target in panel_targets() if target[1].startswith("Top error codes")],
+    ids=lambda v: str(v)[:60],
+)
+def test_top_error_codes_keep_other_beyond_the_topk(fixture_prometheus, uid, title, ref, expr):
+    """`other` (codes over a workspace's cap) shows whenever it counts, even outside the topk."""
+    assert f'error_code!="{details.OVERFLOW}"' in expr
+    assert f'error_code="{details.OVERFLOW}"' in expr
+    board = next(b for b in dashboards().values() if b["uid"] == uid)
+    query = substitute(expr, resolve_variables(fixture_prometheus, board))
+    codes = [row["metric"]["error_code"] for row in fixture_prometheus.query(query)]
+    narrowed = query.replace("topk(10,", "topk(1,")
+    top = [row["metric"]["error_code"] for row in fixture_prometheus.query(narrowed)]
+    assert details.OVERFLOW in codes and len(codes) > 2, codes
+    assert len(top) == 2 and details.OVERFLOW in top, top

@@ -1,6 +1,6 @@
-"""The execution-detail panels: hourly bars on the platform's clock count exactly (checked by
-promtool on by-time series), the top error codes keep `other` in sight beyond their topk, and
-the latency panels draw what MechaMentalExecutionLatencyHigh compares."""
+"""The execution-detail panels without a Prometheus: hourly bars on the platform's clock count
+exactly (checked by promtool on by-time series), and the latency panels draw what
+MechaMentalExecutionLatencyHigh compares. Against the fixture Prometheus, test_dashboards.py."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ import pytest
 import yaml
 
 from tests.operations.repo_files import RULES_DIR, dashboards, load_yaml, mechamental_names, panels
-from tests.operations.test_dashboards import resolve_variables, substitute
+from tests.operations.test_dashboards import substitute
 from tests.operations.test_rules import run_tool
-from tests.support.prometheus import PrometheusServer
 from vocabulary import details
 
 HOURLY_DETAIL_FAMILIES = {
@@ -106,24 +105,6 @@ def test_hourly_detail_bars_count_each_hour_exactly(tmp_path: Path, board, panel
 def test_every_detail_family_on_the_platform_clock_has_hourly_bars():
     shown = set().union(*(mechamental_names(p["targets"][0]["expr"]) for _, p in hourly_bars()))
     assert shown == HOURLY_DETAIL_FAMILIES
-
-
-@pytest.mark.parametrize(
-    ("board", "panel"),
-    detail_panels(r"^Top error codes"),
-    ids=lambda v: v if isinstance(v, str) else v["title"],
-)
-def test_top_error_codes_keep_other_beyond_the_topk(
-    fixture_prometheus: PrometheusServer, board, panel
-):
-    expr = panel["targets"][0]["expr"]
-    assert (
-        f'error_code!="{details.OVERFLOW}"' in expr and f'error_code="{details.OVERFLOW}"' in expr
-    )
-    values = resolve_variables(fixture_prometheus, dashboards()[board])
-    narrowed = substitute(expr, values).replace("topk(10,", "topk(1,")
-    codes = [row["metric"]["error_code"] for row in fixture_prometheus.query(narrowed)]
-    assert len(codes) == 2 and details.OVERFLOW in codes, codes
 
 
 def test_latency_panels_draw_what_the_alert_compares():

@@ -243,17 +243,3 @@ def test_runbook_has_a_complete_section_per_alert():
         for part in ("**Meaning.**", "**Impact.**", "**Diagnosis.**", "**Fix.**", "```promql"):
             assert part in body, (name, part)
     assert "thresholds" in runbook_anchors()
-
-
-def test_every_rule_evaluates_against_catalogue_shaped_series(fixture_prometheus):
-    """No rule errs on the exposition the exporters give (many-to-many joins, duplicate series):
-    an erring group records nothing and raises MechaMentalPrometheusRuleFailures."""
-    groups = fixture_prometheus.api("rules")["groups"]
-    rules = [(group["name"], rule) for group in groups for rule in group["rules"]]
-    assert len(rules) == len(recording_rules()) + len(alerting_rules())
-    erring = [
-        (name, rule["name"], rule["lastError"]) for name, rule in rules if rule["health"] == "err"
-    ]
-    assert erring == []
-    latency = [rule for name, rule in rules if name.startswith("mechamental-execution-latency")]
-    assert latency and all(rule["health"] == "ok" for rule in latency)
