@@ -184,7 +184,7 @@ DETAIL_ENABLED = family(
     "exporter_detail_enabled",
     "gauge",
     ("level",),
-    "Whether the per-app or per-namespace families are exported (1) or switched off (0).",
+    "Whether the per-app, per-namespace or per-pipeline families are exported (1) or not (0).",
 )
 
 FACADE_REQUESTS = Family(
