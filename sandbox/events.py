@@ -26,6 +26,7 @@ class WorkspaceTarget:
     pipelines: tuple[tuple[Pipeline, ...], ...] = ()
 
     def __post_init__(self) -> None:
+        # One entry per app, so drawing an app and its pipelines costs a single index.
         if len(self.pipelines) != len(self.app_ids):
             padded = (*self.pipelines, *((),) * len(self.app_ids))[: len(self.app_ids)]
             object.__setattr__(self, "pipelines", padded)
