@@ -57,6 +57,7 @@ from bench.floor import (
 from facade import FacadeConfig, create_app, promql
 from facade.buckets import daily, days_of, hourly, monthly, reads, regrouped, weekly
 from facade.credentials import JwtSettings
+from facade.promql import counters
 from facade.state import EXTENSION
 from facade.tokens import mint_token, permissions_for
 from tests.support import loopback
@@ -222,14 +223,14 @@ def daily_strategies(prometheus: PrometheusServer) -> None:
 
     def per_boundary() -> None:
         for index in range(1, len(points)):
-            query = promql.counter_reads(scope, points[index] - points[index - 1])
+            query = counters.counter_reads(scope, points[index] - points[index - 1])
             params: Params = {"query": query, "time": points[index]}
             plain.get(f"{api}/query", params=params, timeout=30)
 
     def per_run() -> None:
         for run in reads(buckets):
             params: Params = {
-                "query": promql.counter_reads(scope, run.step, run.shift),
+                "query": counters.counter_reads(scope, run.step, run.shift),
                 "start": run.start + run.shift,
                 "end": run.end + run.shift,
                 "step": run.step,

@@ -24,6 +24,7 @@ from flask import Flask
 
 from facade import promql
 from facade.buckets import Buckets, reads
+from facade.promql import counters
 from stack.supervisor import REPO_ROOT, ManagedProcess, free_port
 
 Action = Callable[[], object]
@@ -39,7 +40,7 @@ def hello() -> str:
 def boundary_values(scope: promql.Scope, step: float, shift: float = 0.0) -> str:
     """The counter's last sample in the window of `step` ending at (or `shift` before) the
     evaluation time: the boundary value alone, without reset checks."""
-    return promql.counter_values(scope, step, shift)[promql.Part.COUNTER_VALUE]
+    return counters.counter_values(scope, step, shift)[promql.Part.COUNTER_VALUE]
 
 
 def series_floor(api: str, scope: promql.Scope, buckets: Buckets) -> Action:
