@@ -8,7 +8,7 @@ retention is a 422 before any query (`facade.retention`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, tzinfo
 from functools import partial
@@ -78,23 +78,26 @@ class ExecutionSeriesService:
     def checked_counts(self, scope: promql.Scope, buckets: calendar.Buckets) -> list[int]:
         """Exact executions per bucket of an existing workspace with fresh data (NotFound or
         ServiceUnavailable otherwise), its boundaries read while it is checked."""
-        counts = self.checked(scope, buckets, EXECUTIONS_COUNTED)[1]
+        counts = self.checked(scope, buckets, (EXECUTIONS_COUNTED,))[1][0]
         return counts.get((), [0] * len(buckets.starts))
 
     def checked(
         self,
         scope: promql.Scope,
         buckets: calendar.Buckets,
-        counted: Counted,
+        counted: Sequence[Counted],
         parts: promql.Parts | None = None,
-    ) -> tuple[Reading, dict[Group, list[int]]]:
+    ) -> tuple[Reading, list[dict[Group, list[int]]]]:
         """The check's reading of `parts` (existence and freshness by default) and the exact
-        counts per bucket of each group of `counted`, read while the workspace is checked."""
-        reads = self.pool.submit(self.boundaries.reads, scope, buckets, counted)
+        counts per bucket of each group of each `counted`, read while the workspace is checked."""
+        reads = [self.pool.submit(self.boundaries.reads, scope, buckets, item) for item in counted]
         checks = promql.existence_parts(scope) if parts is None else parts
         reading = self.reader.read(checks, ("activity",), buckets.now)
         self.reader.require(reading, scope)
-        return reading, self.boundaries.counts(scope, buckets, counted, reads.result())
+        return reading, [
+            self.boundaries.counts(scope, buckets, item, found.result())
+            for item, found in zip(counted, reads, strict=True)
+        ]
 
     def _reads(self, scope: promql.Scope, buckets: calendar.Buckets) -> BoundaryReads:
         return self.boundaries.reads(scope, buckets, EXECUTIONS_COUNTED)

@@ -41,6 +41,14 @@ OPERATION_IDS = {
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/actions": "action_analytics",
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/secrets": "secret_analytics",
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/sources": "source_analytics",
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/latency": (
+        "execution_latency"
+    ),
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/tokens": "token_usage",
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/analytics/executions": (
+        "app_executions"
+    ),
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/failures": "execution_failures",
     "/healthz": "healthz",
     "/readyz": "readyz",
     "/metrics": "metrics",
