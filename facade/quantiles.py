@@ -43,6 +43,8 @@ def histogram_quantile(q: float, cumulative: Mapping[str, int]) -> float | None:
     lower = buckets[found - 1][0] if found > 0 else 0.0
     below = counts[found - 1] if found > 0 else 0
     upper = buckets[found][0]
+    if counts[found] == below:
+        return None  # q = 0 on an empty first bucket: 0/0, NaN in Prometheus too
     return lower + (upper - lower) * (rank - below) / (counts[found] - below)
 
 
