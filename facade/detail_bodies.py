@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field
 
 from facade import results
-from facade.bodies import Body, Count, IsoTime
+from facade.bodies import Body, Count, ExecutionMetrics, IsoTime
 from vocabulary.details import OVERFLOW
 
 Millis = Annotated[float, Field(ge=0)] | None
@@ -120,13 +120,7 @@ class PipelineExecutions(Body):
     @classmethod
     def of(cls, augmentation_id: str, value: results.Executions) -> Self:
         """The window's executions of one pipeline."""
-        return cls(
-            augmentation_id=augmentation_id,
-            total=value.total,
-            success=value.success,
-            failed=value.failed,
-            success_rate=value.success_rate,
-        )
+        return cls(augmentation_id=augmentation_id, **ExecutionMetrics.of(value).model_dump())
 
 
 class AppExecutions(Body):
@@ -150,10 +144,7 @@ class AppExecutions(Body):
         return cls(
             app_id=value.app_id,
             period="daily",
-            total=window.total,
-            success=window.success,
-            failed=window.failed,
-            success_rate=window.success_rate,
+            **ExecutionMetrics.of(window).model_dump(),
             data=[
                 AppBucket(timestamp=label, total=day.total, failed=day.failed)
                 for label, day in zip(value.labels, value.buckets, strict=True)
