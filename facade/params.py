@@ -179,13 +179,14 @@ def _conflict(name: str, given: Any, message: str) -> dict[str, Any]:
 
 
 def require_one_window(hours: int | None, days: int | None, tz: str | None) -> None:
-    """RequestValidationError (422) for `hours` with `days`, or `tz` with `hours` (hours are
-    UTC hours; only calendar days follow a zone)."""
+    """RequestValidationError (422) for `hours` with `days`, or `tz` with `hours` or without
+    `days` (hours, given or the default, are UTC hours; only calendar days follow a zone)."""
     errors = []
     if hours is not None and days is not None:
         errors.append(_conflict("days", days, "Give either hours or days, not both"))
-    if hours is not None and tz is not None:
-        errors.append(_conflict("tz", tz, "tz applies to days only: hours are UTC hours"))
+    if tz is not None and (hours is not None or days is None):
+        message = "tz applies to days only: hours are UTC hours (24 when days is not given)"
+        errors.append(_conflict("tz", tz, message))
     if errors:
         raise RequestValidationError(errors)
 

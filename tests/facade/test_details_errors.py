@@ -57,6 +57,7 @@ def test_unknown_resources_are_404(
     [
         (LATENCY, {"hours": "24", "days": "7"}, [["query", "days"]]),
         (LATENCY, {"hours": "24", "tz": "Europe/Berlin"}, [["query", "tz"]]),
+        (LATENCY, {"tz": "Europe/Berlin"}, [["query", "tz"]]),  # with the default 24 hours
         (LATENCY, {"hours": "2", "days": "3", "tz": "UTC"}, [["query", "days"], ["query", "tz"]]),
         (LATENCY, {"hours": "169"}, [["query", "hours"]]),
         (LATENCY, {"days": "0"}, [["query", "days"]]),
