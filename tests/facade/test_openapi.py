@@ -138,3 +138,15 @@ def test_answers_are_checked_against_the_document(api: ApiClient) -> None:
     api.get("/metrics")
     api.get("/v1/orgs/org-alpha/analytics")  # 401
     assert api.checker.checked == before + 3
+
+
+def test_the_latency_error_bound_is_written_out(api: ApiClient) -> None:
+    spec = document(api)
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/latency"
+    operation = spec["paths"][path]["get"]
+    assert operation["operationId"] == "execution_latency"
+    assert "nearest-rank" in operation["description"]
+    assert "width" in operation["description"]
+    latency = spec["components"]["schemas"]["ExecutionLatency"]
+    for name in ("p50", "p90", "p95", "p99"):
+        assert "same bucket as the exact nearest-rank" in latency["properties"][name]["description"]
