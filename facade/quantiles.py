@@ -26,39 +26,40 @@ def bound(le: str) -> float:
 def histogram_quantile(q: float, cumulative: Mapping[str, int]) -> float | None:
     """The q-quantile of a histogram given by its cumulative count per `le`; None without
     observations (Prometheus answers NaN) or without a `+Inf` bucket."""
+    return _quantile(q, *_sorted(cumulative))
+
+
+def _sorted(cumulative: Mapping[str, int]) -> tuple[list[float], list[int]]:
+    """Bounds in increasing order and their counts, made monotonic as Prometheus does (counts
+    read at different times may dip)."""
     buckets = sorted((bound(le), count) for le, count in cumulative.items())
-    if len(buckets) < 2 or not math.isinf(buckets[-1][0]):
+    counts: list[int] = []
+    for _, count in buckets:
+        counts.append(max(count, counts[-1]) if counts else count)
+    return [upper for upper, _ in buckets], counts
+
+
+def _quantile(q: float, bounds: Sequence[float], counts: Sequence[int]) -> float | None:
+    if len(bounds) < 2 or not math.isinf(bounds[-1]) or counts[-1] == 0:
         return None
-    # Counts read at different times may dip; Prometheus evens them out the same way.
-    counts = _monotonic([count for _, count in buckets])
-    observations = counts[-1]
-    if observations == 0:
-        return None
-    rank = q * observations
+    rank = q * counts[-1]
     found = next(index for index, count in enumerate(counts) if count >= rank)
-    if found == len(buckets) - 1:
-        return buckets[-2][0]
-    if found == 0 and buckets[0][0] <= 0:
-        return buckets[0][0]
-    lower = buckets[found - 1][0] if found > 0 else 0.0
+    if found == len(bounds) - 1:
+        return bounds[-2]
+    if found == 0 and bounds[0] <= 0:
+        return bounds[0]
+    lower = bounds[found - 1] if found > 0 else 0.0
     below = counts[found - 1] if found > 0 else 0
-    upper = buckets[found][0]
     if counts[found] == below:
         return None  # q = 0 on an empty first bucket: 0/0, NaN in Prometheus too
-    return lower + (upper - lower) * (rank - below) / (counts[found] - below)
-
-
-def _monotonic(counts: Sequence[int]) -> list[int]:
-    result: list[int] = []
-    for count in counts:
-        result.append(max(count, result[-1]) if result else count)
-    return result
+    return lower + (bounds[found] - lower) * (rank - below) / (counts[found] - below)
 
 
 def quantiles_ms(cumulative: Mapping[str, int]) -> dict[str, float | None]:
     """Every quantile of `QUANTILES` in milliseconds, rounded to 0.1 ms (None: no data)."""
+    bounds, counts = _sorted(cumulative)
     found: dict[str, float | None] = {}
     for name, q in QUANTILES.items():
-        seconds = histogram_quantile(q, cumulative)
+        seconds = _quantile(q, bounds, counts)
         found[name] = None if seconds is None else round(seconds * 1000, 1)
     return found
