@@ -78,8 +78,13 @@ def _error_code(rng: random.Random, workspace: Workspace, at: float) -> str:
     return rng.choice(NAMED_CODES)
 
 
-def _drawn(rng: random.Random, workspace: Workspace, at: float, failed: bool) -> Execution:
-    pipelines = _pipelines(workspace)
+def _drawn(
+    rng: random.Random,
+    workspace: Workspace,
+    pipelines: dict[str, list[str]],
+    at: float,
+    failed: bool,
+) -> Execution:
     app_id = rng.choice([*sorted(pipelines), None]) if pipelines else None
     choices = pipelines.get(app_id or "", [])
     if (
@@ -129,9 +134,10 @@ def executions(workspace_id: str) -> tuple[Execution, ...]:
     rng = random.Random(f"{SEED}:{workspace_id}:details")
     failed = set(workspace.failures)
     cap = _Caps()
+    pipelines = _pipelines(workspace)
     found = []
     for at in workspace.executions:
-        drawn = _drawn(rng, workspace, at, at in failed)
+        drawn = _drawn(rng, workspace, pipelines, at, at in failed)
         tokens: dict[str, int] = {}
         for kind, count in drawn.tokens:
             key = cap("kind", kind) or kind
@@ -205,6 +211,20 @@ def counters(workspace_id: str) -> Iterator[DetailCounter]:
         )
 
 
+_EPOCHS: dict[str, list[float | None]] = {}
+
+
+def _epochs(workspace: Workspace) -> list[float | None]:
+    """The last counter reset at or before each scrape of the workspace (None: none yet)."""
+    key = workspace.profile.workspace_id
+    if key not in _EPOCHS:
+        resets = workspace.profile.resets
+        _EPOCHS[key] = [
+            max((r for r in resets if r <= scrape), default=None) for scrape in workspace.scrapes
+        ]
+    return _EPOCHS[key]
+
+
 def counter_samples(
     workspace: Workspace, counter: DetailCounter
 ) -> tuple[list[float], list[float]]:
@@ -215,14 +235,14 @@ def counter_samples(
     running = [0]
     for e in found:
         running.append(running[-1] + counter.weight(e))
-    scrapes = workspace.scrapes
+    first = 0
     if not counter.always:
         if not found:
             return [], []
-        scrapes = scrapes[bisect_left(scrapes, times[0]) :]
+        first = bisect_left(workspace.scrapes, times[0])
+    scrapes, epochs = workspace.scrapes[first:], _epochs(workspace)[first:]
     values = []
-    for scrape in scrapes:
-        epoch = max((r for r in workspace.profile.resets if r <= scrape), default=None)
+    for scrape, epoch in zip(scrapes, epochs, strict=True):
         since = 0 if epoch is None else bisect_right(times, epoch)
         values.append(float(running[bisect_right(times, scrape)] - running[since]))
     return list(scrapes), values
