@@ -202,6 +202,31 @@ def test_python_sdk_parses_real_answers(python_sdk: Any, app: Flask) -> None:
     assert invalid.detail[0].ctx.ge == 1
 
 
+def test_python_sdk_parses_real_detail_answers(python_sdk: Any, app: Flask) -> None:
+    def operation(name: str) -> Any:
+        return importlib.import_module(f"mm_analytics_sdk.api.analytics.{name}")
+
+    models = importlib.import_module("mm_analytics_sdk.models")
+    client = sdk_client(python_sdk, app)
+    ws = {"org_id": "org-alpha", "workspace_id": "ws-a04"}
+    latency = operation("execution_latency").sync(client=client, **ws, days=7)
+    assert isinstance(latency, models.ExecutionLatency) and len(latency.data) == 7
+    assert latency.count > 0 and latency.p50 <= latency.p99
+    empty = operation("execution_latency").sync(
+        client=client, org_id="org-alpha", workspace_id="ws-a01", hours=2
+    )
+    assert empty.count == 0 and empty.p50 is None
+    tokens = operation("token_usage").sync(client=client, **ws, days=3)
+    assert tokens.total == sum(tokens.by_kind.additional_properties.values())
+    app_runs = operation("app_executions").sync(client=client, **ws, app_id="app-01", days=3)
+    assert isinstance(app_runs, models.AppExecutions) and len(app_runs.data) == 3
+    assert app_runs.success + app_runs.failed == app_runs.total > 0
+    assert all(isinstance(p, models.PipelineExecutions) for p in app_runs.pipelines)
+    failures = operation("execution_failures").sync(client=client, **ws, days=90)
+    assert failures.total == sum(code.count for code in failures.codes)
+    assert [code.error_code for code in failures.codes if code.overflow] == ["other"]
+
+
 def test_typescript_types_compile_strict(document: Path, npm_bin: Path, tmp_path: Path) -> None:
     generate = [
         str(npm_bin / "openapi-typescript"),
