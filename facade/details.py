@@ -18,8 +18,7 @@ from facade import promql
 from facade.boundaries import Group
 from facade.errors import NotFound
 from facade.inventory import require_detail
-from facade.promql import Part
-from facade.promql import counters as counted
+from facade.promql import Part, counters
 from facade.quantiles import bound, quantiles_ms
 from facade.results import (
     AppSeries,
@@ -68,7 +67,7 @@ class DetailService:
         self, scope: promql.Scope, buckets: calendar.Buckets, period: Period
     ) -> LatencySeries:
         """Durations per bucket and over the window, from the histogram's bucket counts."""
-        counts = self._counts(scope, buckets, (counted.DURATION_BUCKETS,))[0]
+        counts = self._counts(scope, buckets, (counters.DURATION_BUCKETS,))[0]
         per_bucket = tuple(
             latency_of(_column(counts, index)) for index in range(len(buckets.starts))
         )
@@ -77,7 +76,7 @@ class DetailService:
 
     def tokens(self, scope: promql.Scope, buckets: calendar.Buckets) -> TokenSeries:
         """Tokens per kind per day, every kind used in the window in every day."""
-        counts = self._counts(scope, buckets, (counted.TOKENS,))[0]
+        counts = self._counts(scope, buckets, (counters.TOKENS,))[0]
         kinds = _windowed(counts)
         by_kind = tuple(
             {kind: counts[(kind,)][index] for kind in kinds} for index in range(len(buckets.starts))
@@ -86,16 +85,17 @@ class DetailService:
 
     def failures(self, scope: promql.Scope, buckets: calendar.Buckets) -> FailureCodes:
         """Failed executions per error code over the window."""
-        return FailureCodes(_windowed(self._counts(scope, buckets, (counted.FAILURES_BY_CODE,))[0]))
+        counts = self._counts(scope, buckets, (counters.FAILURES_BY_CODE,))[0]
+        return FailureCodes(_windowed(counts))
 
     def app(self, scope: promql.Scope, buckets: calendar.Buckets) -> AppSeries:
         """One app's executions per day and its pipelines' over the window (FeatureDisabled
         while the app or pipeline level of detail is off, NotFound for an unknown app)."""
         families = (
-            counted.APP_EXECUTIONS,
-            counted.APP_EXECUTIONS_FAILED,
-            counted.PIPELINE_EXECUTIONS,
-            counted.PIPELINE_EXECUTIONS_FAILED,
+            counters.APP_EXECUTIONS,
+            counters.APP_EXECUTIONS_FAILED,
+            counters.PIPELINE_EXECUTIONS,
+            counters.PIPELINE_EXECUTIONS_FAILED,
         )
         checks = {**promql.existence_parts(scope), **promql.app_parts(scope)}
         reading, (total, failed, pipelines, pipelines_failed) = self.series.checked(
@@ -119,6 +119,6 @@ class DetailService:
         )
 
     def _counts(
-        self, scope: promql.Scope, buckets: calendar.Buckets, families: Sequence[counted.Counted]
+        self, scope: promql.Scope, buckets: calendar.Buckets, families: Sequence[counters.Counted]
     ) -> list[Counts]:
         return self.series.checked(scope, buckets, families)[1]
