@@ -16,8 +16,12 @@
    hello-world under the same gunicorn settings, and of Prometheus answering the summary's query
    itself; the ratios to the hello-world. wrk runs on the same two cores.
 
+4. The latency endpoint (hours=168, and days=90 in America/New_York) on ws-a04, which has
+   execution details, against its floor (the duration histogram's bucket values per run of
+   boundaries), as in part 1.
+
 Run: `.venv/bin/python bench/bench_facade.py` (builds or reuses the cached history TSDB);
-`bench/bench_facade.py latency calendar` runs only those parts (`latency`, `daily`,
+`bench/bench_facade.py latency calendar` runs only those parts (`latency`, `details`, `daily`,
 `calendar`, `throughput`).
 """
 
@@ -57,6 +61,7 @@ from bench.floor import (
 from facade import FacadeConfig, create_app, promql
 from facade.buckets import daily, days_of, hourly, monthly, reads, regrouped, weekly
 from facade.credentials import JwtSettings
+from facade.promql import counters
 from facade.state import EXTENSION
 from facade.tokens import mint_token, permissions_for
 from tests.support import loopback
@@ -115,6 +120,27 @@ ENDPOINTS: dict[str, tuple[str, Params, Floor]] = {
         "/v1/orgs/org-alpha/analytics",
         {},
         lambda api: instant_floor(api, summary_query(SCOPE.org), END),
+    ),
+}
+
+
+DETAILED = "/v1/orgs/org-alpha/workspaces/ws-a04/analytics"
+DETAILED_SCOPE = promql.Scope("org-alpha", "ws-a04")  # execution details, no reset
+DETAIL_ENDPOINTS: dict[str, tuple[str, Params, Floor]] = {
+    "latency hourly 168, ws-a04": (
+        f"{DETAILED}/executions/latency",
+        {"hours": 168},
+        lambda api: series_floor(api, DETAILED_SCOPE, hourly(END, 168), counters.DURATION_BUCKETS),
+    ),
+    "latency daily 90 (NY), ws-a04": (
+        f"{DETAILED}/executions/latency",
+        {"days": 90, "tz": "America/New_York"},
+        lambda api: series_floor(
+            api,
+            DETAILED_SCOPE,
+            daily(END, 90, ZoneInfo("America/New_York")),
+            counters.DURATION_BUCKETS,
+        ),
     ),
 }
 
@@ -185,7 +211,9 @@ def get(client: requests.Session, url: str, params: Params) -> Callable[[], obje
     return lambda: client.get(url, params=params, timeout=30)
 
 
-def latency_ratios(prometheus: PrometheusServer) -> None:
+def latency_ratios(
+    prometheus: PrometheusServer, endpoints: dict[str, tuple[str, Params, Floor]]
+) -> None:
     """Part 1: façade median ÷ floor median, per endpoint, and the cached façade's median."""
     token = mint_token(SECRET, "org-alpha", permissions_for([]), 3600)
     recorder = RecordingSession()
@@ -199,7 +227,7 @@ def latency_ratios(prometheus: PrometheusServer) -> None:
         facade_http(prometheus.url, recorder) as url,
         facade_http(prometheus.url, requests.Session(), 60.0) as kept,
     ):
-        for name, (path, params, floor) in ENDPOINTS.items():
+        for name, (path, params, floor) in endpoints.items():
             recorder.calls.clear()
             client.get(url + path, params=params, timeout=30).raise_for_status()
             queries = len(recorder.calls)
@@ -222,14 +250,14 @@ def daily_strategies(prometheus: PrometheusServer) -> None:
 
     def per_boundary() -> None:
         for index in range(1, len(points)):
-            query = promql.counter_reads(scope, points[index] - points[index - 1])
+            query = counters.counter_reads(scope, points[index] - points[index - 1])
             params: Params = {"query": query, "time": points[index]}
             plain.get(f"{api}/query", params=params, timeout=30)
 
     def per_run() -> None:
         for run in reads(buckets):
             params: Params = {
-                "query": promql.counter_reads(scope, run.step, run.shift),
+                "query": counters.counter_reads(scope, run.step, run.shift),
                 "start": run.start + run.shift,
                 "end": run.end + run.shift,
                 "step": run.step,
@@ -311,14 +339,16 @@ def throughput(workdir: Path) -> None:
         stack.stop()
 
 
-PARTS = ("latency", "daily", "calendar", "throughput")
+PARTS = ("latency", "details", "daily", "calendar", "throughput")
 
 
 def history_parts(workdir: Path, parts: list[str]) -> None:
     """The parts read from the history's Prometheus."""
     with history_prometheus(workdir / "history") as prometheus:
         if "latency" in parts:
-            latency_ratios(prometheus)
+            latency_ratios(prometheus, ENDPOINTS)
+        if "details" in parts:
+            latency_ratios(prometheus, DETAIL_ENDPOINTS)
         if "daily" in parts:
             daily_strategies(prometheus)
         if "calendar" in parts:
@@ -332,7 +362,7 @@ def main(parts: list[str]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-facade-"))
     print(f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     try:
-        if {"latency", "daily", "calendar"} & set(parts):
+        if {"latency", "details", "daily", "calendar"} & set(parts):
             history_parts(workdir, parts)
         if "throughput" in parts:
             throughput(workdir / "throughput")

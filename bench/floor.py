@@ -4,8 +4,9 @@ The floor of an endpoint is the cheapest PromQL that yields the same exact answe
 store: one instant query for the summary and the org rollup (the façade's own tagged query is
 that one query), and for a series one query of boundary values per run of equally spaced
 boundaries, `max(last_over_time(selector[step]))` sent as the façade sends it (a range query
-from a multiple of its step, or an instant query for a run of one). It is what a client that
-knew there was no counter reset and that the workspace existed would send.
+from a multiple of its step, or an instant query for a run of one); for the latency, the same
+per `le` of the duration histogram's buckets. It is what a client that knew there was no
+counter reset and that the workspace existed would send.
 
 `hello_world` is the smallest Flask app, served by `wrk_rate`'s comparison under the very
 gunicorn settings of `mm-analytics facade` (`facade.gunicorn_conf`).
@@ -24,6 +25,7 @@ from flask import Flask
 
 from facade import promql
 from facade.buckets import Buckets, reads
+from facade.promql import counters
 from stack.supervisor import REPO_ROOT, ManagedProcess, free_port
 
 Action = Callable[[], object]
@@ -36,21 +38,33 @@ def hello() -> str:
     return "hello"
 
 
-def boundary_values(scope: promql.Scope, step: float, shift: float = 0.0) -> str:
-    """The counter's last sample in the window of `step` ending at (or `shift` before) the
-    evaluation time: the boundary value alone, without reset checks."""
-    return promql.counter_values(scope, step, shift)[promql.Part.COUNTER_VALUE]
+def boundary_values(
+    scope: promql.Scope,
+    step: float,
+    shift: float = 0.0,
+    counted: counters.Counted = counters.EXECUTIONS_COUNTED,
+) -> str:
+    """The counter's last sample (per value of the counted labels) in the window of `step`
+    ending at (or `shift` before) the evaluation time: the boundary value alone, without reset
+    checks."""
+    return counters.counter_values(scope, step, shift, counted)[promql.Part.COUNTER_VALUE]
 
 
-def series_floor(api: str, scope: promql.Scope, buckets: Buckets) -> Action:
+def series_floor(
+    api: str,
+    scope: promql.Scope,
+    buckets: Buckets,
+    counted: counters.Counted = counters.EXECUTIONS_COUNTED,
+) -> Action:
     """One query of boundary values per run of `buckets`."""
     plain = requests.Session()
     calls: list[tuple[str, dict[str, str | float]]] = []
     for run in reads(buckets):
         if run.last == run.first:
-            calls.append(("query", {"query": boundary_values(scope, run.step), "time": run.start}))
+            query = boundary_values(scope, run.step, counted=counted)
+            calls.append(("query", {"query": query, "time": run.start}))
         else:
-            query = boundary_values(scope, run.step, run.shift)
+            query = boundary_values(scope, run.step, run.shift, counted)
             window = {"start": run.start + run.shift, "end": run.end + run.shift, "step": run.step}
             calls.append(("query_range", {"query": query, **window}))
 

@@ -13,6 +13,7 @@ from flask import Flask
 from facade import cors, errors, openapi, telemetry
 from facade.auth import Authenticator
 from facade.config import ConfigError, FacadeConfig, load_config, problems
+from facade.details import DetailService
 from facade.docs_pages import docs
 from facade.inventory import InventoryService
 from facade.operations import RESPONSE_CACHE
@@ -77,13 +78,15 @@ def create_app(
     app.register_blueprint(docs)
     if config.cache_seconds > 0:
         app.extensions[RESPONSE_CACHE] = ResponseCache(config.cache_seconds, clock)
+    series = ExecutionSeriesService(reader, config.retention_days)
     app.extensions[EXTENSION] = FacadeState(
         config=config,
         clock=clock,
         client=client,
         authenticator=Authenticator(config),
         inventory=InventoryService(reader),
-        series=ExecutionSeriesService(reader, config.retention_days),
+        series=series,
+        details=DetailService(series),
         metrics=metrics,
         openapi=openapi.document(app),
     )

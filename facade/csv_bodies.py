@@ -1,8 +1,9 @@
-"""CSV forms of the execution series and the org rollup (RFC 4180: CRLF, a header row).
+"""CSV forms of the series and the org rollup (RFC 4180: CRLF, a header row).
 
 Every operation answering a body of `CSV_FORMS` offers this form. A series is one row per
-bucket, `timestamp,value`, oldest first. The rollup is one row per workspace after a first
-row of the org's sums (its `workspace_id` empty), with the JSON's resource counts and
+bucket, oldest first: `timestamp,value` for executions, the JSON bucket's fields for latency,
+tokens (a column per kind) and an app's executions. The rollup is one row per workspace after
+a first row of the org's sums (its `workspace_id` empty), with the JSON's resource counts and
 execution metrics as columns. The numbers are those of the JSON body.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from facade.bodies import ExecutionMetrics, OrgAnalytics, ResourceCounts, TimeSeries
+from facade.detail_bodies import AppExecutions, ExecutionLatency, TokenUsage
 
 CSV_TYPE = "text/csv"
 Rows = Iterable[Sequence[Any]]
@@ -51,9 +53,36 @@ def rollup_rows(body: OrgAnalytics) -> Rows:
         yield (body.org_id, item.workspace_id, *counts, item.updated_at)
 
 
+def latency_rows(body: ExecutionLatency) -> Rows:
+    """The header, then one row per bucket: executions and quantiles (empty: none)."""
+    yield ("timestamp", "count", "p50", "p90", "p95", "p99")
+    for bucket in body.data:
+        yield (bucket.timestamp, bucket.count, bucket.p50, bucket.p90, bucket.p95, bucket.p99)
+
+
+def token_rows(body: TokenUsage) -> Rows:
+    """The header (one column per kind, sorted), then one row per day."""
+    yield ("timestamp", "total", *body.by_kind)
+    for day in body.data:
+        yield (day.timestamp, day.total, *(day.by_kind[kind] for kind in body.by_kind))
+
+
+def app_rows(body: AppExecutions) -> Rows:
+    """The header, then one row per day: the app's executions and how many failed."""
+    yield ("timestamp", "total", "failed")
+    for day in body.data:
+        yield (day.timestamp, day.total, day.failed)
+
+
 CsvRows = Callable[[Any], Rows]
 # The bodies with a CSV form: every operation answering one of them offers `text/csv` too.
-CSV_FORMS: dict[type[BaseModel], CsvRows] = {TimeSeries: series_rows, OrgAnalytics: rollup_rows}
+CSV_FORMS: dict[type[BaseModel], CsvRows] = {
+    TimeSeries: series_rows,
+    OrgAnalytics: rollup_rows,
+    ExecutionLatency: latency_rows,
+    TokenUsage: token_rows,
+    AppExecutions: app_rows,
+}
 
 
 def csv_text(rows: Rows) -> str:

@@ -46,6 +46,37 @@ FIELDS = {
     "metric": "What is counted (`executions`)",
     "period": "The bucket size",
     "data": "The buckets, oldest first; the last one is the current, partial bucket",
+    **{
+        f"{model}.metric": f"What is counted (`{name}`)"
+        for model, name in (
+            ("ExecutionLatency", "execution_latency"),
+            ("TokenUsage", "tokens"),
+            ("Failures", "failures"),
+        )
+    },
+    "unit": "The unit of the quantiles (`ms`)",
+    "count": "Finished executions with a duration",
+    **{
+        f"p{q}": (
+            f"The {q}th percentile of the durations in ms (Prometheus' histogram_quantile "
+            "interpolation of exact latency-bucket counts, 0.1 ms): it lies in the same bucket "
+            "as the exact nearest-rank percentile, so it is off by less than that bucket's "
+            "width; null without executions"
+        )
+        for q in (50, 90, 95, 99)
+    },
+    "TokenUsage.total": "Tokens used, all kinds",
+    "TokenBucket.total": "Tokens used in the day, all kinds",
+    "by_kind": "Tokens per kind (`prompt`, `completion`, ...; `other` over the workspace's cap)",
+    "pipelines": "Each pipeline the app ran in the window, most executions first",
+    "augmentation_id": "The pipeline's (augmentation's) id; `other` over the workspace's cap",
+    "Failures.total": "Failed executions",
+    "overflow_code": "The code under which codes over the workspace's cap are counted",
+    "codes": "Each error code with failures in the window, most frequent first",
+    "error_code": "The error code, `status_<status_code>` without one, or `other` over the cap",
+    "FailureCode.count": "Failed executions with this code",
+    "share": "count / total, rounded to 4 places",
+    "overflow": "Whether this is the overflow code (`other`)",
     "total_actions": "Actions",
     "enabled_actions": "Actions that are enabled",
     "trigger_actions": "Actions run by a trigger",
@@ -97,6 +128,14 @@ EXAMPLES: dict[str, Any] = {
     "msg": "Input should be less than or equal to 168",
     "type": "less_than_equal",
     "status": "ok",
+    "p50": 840.3,
+    "p90": 4620.0,
+    "p95": 8125.5,
+    "p99": 41230.8,
+    "by_kind": {"completion": 5120, "prompt": 20480},
+    "augmentation_id": "aug-a01",
+    "error_code": "MODEL_TIMEOUT",
+    "share": 0.4125,
 }
 
 

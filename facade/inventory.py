@@ -155,14 +155,15 @@ class InventoryService:
         self, scope: promql.Scope, detail: DetailLevel, resource_id: str
     ) -> ScopedCounts:
         reading = self._read(scope, detail.parts(scope), INVENTORY)
-        self._require_detail(reading, detail.level)
+        require_detail(reading, detail.level)
         if not reading.samples(detail.presence):
             raise NotFound(detail.level, resource_id)
         counts = {kind: reading.total(detail.resources, resource=kind) for kind in detail.kinds}
         return ScopedCounts(resource_id, counts)
 
-    @staticmethod
-    def _require_detail(reading: Reading, level: str) -> None:
-        assert level in DETAIL_LEVELS
-        if reading.by(Part.DETAIL, "level").get(level, 1.0) == 0:
-            raise FeatureDisabled(level)
+
+def require_detail(reading: Reading, level: str) -> None:
+    """FeatureDisabled when an exporter has the `level` of detail off (Part.DETAIL read)."""
+    assert level in DETAIL_LEVELS
+    if reading.by(Part.DETAIL, "level").get(level, 1.0) == 0:
+        raise FeatureDisabled(level)

@@ -146,6 +146,21 @@ WEEK_START = Param(
     "week_start", "query", TypeAdapter(WeekStart), "The first day of a calendar week", "monday"
 )
 
+LATENCY_HOURS = Param(
+    "hours",
+    "query",
+    TypeAdapter(Hours),
+    "UTC hours, the current one last (max 168 = 1 week); 24 when `days` is not given either",
+    example=24,
+)
+LATENCY_DAYS = Param(
+    "days",
+    "query",
+    TypeAdapter(Days),
+    "Calendar days, today last (max 90), instead of `hours`",
+    example=7,
+)
+
 WORKSPACE_PARAMS = (ORG_ID, WORKSPACE_ID)
 ROLLUP_PARAMS = (ORG_ID, WORKSPACE_FILTER)
 HOURLY_PARAMS = (ORG_ID, WORKSPACE_ID, HOURS)
@@ -154,6 +169,26 @@ WEEKLY_PARAMS = (ORG_ID, WORKSPACE_ID, WEEKS, TZ, WEEK_START)
 MONTHLY_PARAMS = (ORG_ID, WORKSPACE_ID, MONTHS, TZ)
 APP_PARAMS = (ORG_ID, WORKSPACE_ID, APP_ID)
 NAMESPACE_PARAMS = (ORG_ID, WORKSPACE_ID, NAMESPACE_ID)
+LATENCY_PARAMS = (ORG_ID, WORKSPACE_ID, LATENCY_HOURS, LATENCY_DAYS, TZ)
+APP_DAILY_PARAMS = (ORG_ID, WORKSPACE_ID, APP_ID, DAYS, TZ)
+
+
+def _conflict(name: str, given: Any, message: str) -> dict[str, Any]:
+    error = {"loc": (name,), "msg": message, "type": "value_error", "input": given}
+    return validation_item("query", {**error, "ctx": {"error": message}})
+
+
+def require_one_window(hours: int | None, days: int | None, tz: str | None) -> None:
+    """RequestValidationError (422) for `hours` with `days`, or `tz` with `hours` or without
+    `days` (hours, given or the default, are UTC hours; only calendar days follow a zone)."""
+    errors = []
+    if hours is not None and days is not None:
+        errors.append(_conflict("days", days, "Give either hours or days, not both"))
+    if tz is not None and (hours is not None or days is None):
+        message = "tz applies to days only: hours are UTC hours (24 when days is not given)"
+        errors.append(_conflict("tz", tz, message))
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def parse(

@@ -117,3 +117,46 @@ class TimeSeries:
     period: Period
     labels: tuple[str, ...]
     values: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Executions with a duration and their quantiles in ms (None: no executions)."""
+
+    count: int
+    quantiles: Mapping[str, float | None]
+
+
+@dataclass(frozen=True)
+class LatencySeries:
+    """Latency over the whole window, then per bucket labelled by its start, oldest first."""
+
+    period: Period
+    window: Latency
+    labels: tuple[str, ...]
+    buckets: tuple[Latency, ...]
+
+
+@dataclass(frozen=True)
+class TokenSeries:
+    """Tokens per kind in each day, labelled by its start, oldest first."""
+
+    labels: tuple[str, ...]
+    by_kind: tuple[Mapping[str, int], ...]
+
+
+@dataclass(frozen=True)
+class AppSeries:
+    """One app's executions per day, and the window's executions of each of its pipelines."""
+
+    app_id: str
+    labels: tuple[str, ...]
+    buckets: tuple[Executions, ...]
+    pipelines: Mapping[str, Executions]
+
+
+@dataclass(frozen=True)
+class FailureCodes:
+    """Failed executions per error code over the window (codes with none left out)."""
+
+    counts: Mapping[str, int]

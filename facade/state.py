@@ -10,6 +10,7 @@ from flask import current_app
 
 from facade.auth import Authenticator
 from facade.config import FacadeConfig
+from facade.details import DetailService
 from facade.inventory import InventoryService
 from facade.prometheus import PrometheusClient
 from facade.telemetry import FacadeMetrics
@@ -28,6 +29,7 @@ class FacadeState:
     authenticator: Authenticator
     inventory: InventoryService
     series: ExecutionSeriesService
+    details: DetailService
     metrics: FacadeMetrics
     openapi: dict[str, Any]
 

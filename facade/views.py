@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, request
 
-from facade import bodies, params
+from facade import bodies, detail_bodies, params
 from facade.operations import DETAIL_ERRORS, operation
 from facade.promql import Scope
+from facade.results import Period
 from facade.state import state
 
 api = Blueprint("analytics", __name__)
@@ -116,6 +117,65 @@ def monthly_executions(
     """Executions per calendar month, UTC or in the `tz` zone."""
     scope = _authorized(Scope(org_id, workspace_id))
     return bodies.TimeSeries.of(state().series.monthly(scope, months, _zone(tz)))
+
+
+@route(f"{WORKSPACE}/analytics/executions/latency")
+@operation(
+    "Get execution latency", params=params.LATENCY_PARAMS, body=detail_bodies.ExecutionLatency
+)
+def execution_latency(
+    org_id: str, workspace_id: str, hours: int | None, days: int | None, tz: str | None
+) -> detail_bodies.ExecutionLatency:
+    """Latency quantiles of finished executions per UTC hour (default 24) or calendar day, UTC
+    or in the `tz` zone. Each quantile lies in the same latency bucket as the exact
+    (nearest-rank) quantile, so it is off by less than that bucket's width."""
+    params.require_one_window(hours, days, tz)
+    scope = _authorized(Scope(org_id, workspace_id))
+    details = state().details
+    period: Period = "hourly" if days is None else "daily"
+    buckets = details.buckets(hours, days, _zone(tz))
+    return detail_bodies.ExecutionLatency.of(details.latency(scope, buckets, period))
+
+
+@route(f"{WORKSPACE}/analytics/tokens")
+@operation("Get token usage", params=params.DAILY_PARAMS, body=detail_bodies.TokenUsage)
+def token_usage(
+    org_id: str, workspace_id: str, days: int, tz: str | None
+) -> detail_bodies.TokenUsage:
+    """Tokens used by finished executions per calendar day and kind, UTC or in the `tz` zone."""
+    scope = _authorized(Scope(org_id, workspace_id))
+    details = state().details
+    buckets = details.buckets(None, days, _zone(tz))
+    return detail_bodies.TokenUsage.of(details.tokens(scope, buckets))
+
+
+@route(f"{WORKSPACE}/apps/<app_id>/analytics/executions")
+@operation(
+    "Get app executions",
+    params=params.APP_DAILY_PARAMS,
+    body=detail_bodies.AppExecutions,
+    errors=DETAIL_ERRORS,
+)
+def app_executions(
+    org_id: str, workspace_id: str, app_id: str, days: int, tz: str | None
+) -> detail_bodies.AppExecutions:
+    """Executions of one app per calendar day, UTC or in the `tz` zone, and per pipeline."""
+    scope = _authorized(Scope(org_id, workspace_id, app_id=app_id))
+    details = state().details
+    buckets = details.buckets(None, days, _zone(tz))
+    return detail_bodies.AppExecutions.of(details.app(scope, buckets))
+
+
+@route(f"{WORKSPACE}/analytics/failures")
+@operation("Get failures by error code", params=params.DAILY_PARAMS, body=detail_bodies.Failures)
+def execution_failures(
+    org_id: str, workspace_id: str, days: int, tz: str | None
+) -> detail_bodies.Failures:
+    """Failed executions by error code over the last calendar days, UTC or in the `tz` zone."""
+    scope = _authorized(Scope(org_id, workspace_id))
+    details = state().details
+    buckets = details.buckets(None, days, _zone(tz))
+    return detail_bodies.Failures.of(details.failures(scope, buckets))
 
 
 @route(f"{WORKSPACE}/apps/<app_id>/analytics")

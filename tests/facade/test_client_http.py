@@ -129,6 +129,8 @@ def test_every_analytics_answer_has_its_data_time(
         DAILY,
         f"/v1/orgs/org-alpha/workspaces/ws-a01/apps/{app_id}/analytics",
         f"/v1/orgs/org-alpha/workspaces/ws-a01/namespaces/{namespace_id}/analytics",
+        *(f"{SUMMARY}/{view}" for view in ("executions/latency", "tokens", "failures")),
+        f"/v1/orgs/org-alpha/workspaces/ws-a01/apps/{app_id}/analytics/executions",
     ]
     stale_after = api.client.application.extensions[EXTENSION].config.stale_after
     for path in paths:

@@ -127,6 +127,7 @@ def test_errors_stay_json_when_csv_is_asked_for(
 
 
 def test_only_the_series_and_the_rollup_offer_csv(http_api: HttpApi) -> None:
+    workspace = "/v1/orgs/{org_id}/workspaces/{workspace_id}"
     document = requests.get(f"{http_api.base_url}/openapi.json", timeout=10).json()
     offering = {
         path
@@ -139,6 +140,9 @@ def test_only_the_series_and_the_rollup_offer_csv(http_api: HttpApi) -> None:
             f"/v1/orgs/{{org_id}}/workspaces/{{workspace_id}}/analytics/executions/{period}"
             for period in ("hourly", "daily", "weekly", "monthly")
         ),
+        f"{workspace}/analytics/executions/latency",
+        f"{workspace}/analytics/tokens",
+        f"{workspace}/apps/{{app_id}}/analytics/executions",
     }
 
 

@@ -133,7 +133,7 @@ def test_swagger_ui_lists_every_operation(
         for block in blocks
     }
     assert shown == operations
-    assert len(operations) == 17  # 13 analytics routes, health, readiness, metrics, document
+    assert len(operations) == 21  # 17 analytics routes, health, readiness, metrics, document
     _loaded_only_from(swagger_ui, served)
 
 

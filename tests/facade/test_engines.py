@@ -16,7 +16,8 @@ from flask import Flask
 from facade import FacadeConfig, create_app
 from facade.engines import Engine, from_buildinfo
 from facade.prometheus import PrometheusClient
-from facade.promql import Scope, counter_reads
+from facade.promql import Scope
+from facade.promql.counters import counter_reads
 from tests.support.facade_http import ApiClient, RecordingSession
 from tests.support.history import END
 from tests.support.history_truth import HistoryTruth

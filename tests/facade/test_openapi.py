@@ -32,6 +32,12 @@ CALENDAR_PATHS = {
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/weekly",
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/monthly",
 }
+DETAIL_PATHS = {
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/latency",
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/tokens",
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/analytics/executions",
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/failures",
+}
 # Served, but not operations of the API (like FastAPI's docs pages).
 DOCS_PATHS = {"/docs", "/redoc", "/docs/static/{name}"}
 
@@ -54,7 +60,9 @@ def test_it_lists_exactly_the_served_routes(api: ApiClient, app: Flask) -> None:
     spec = document(api)
     served = {re.sub(r"<([^>]+)>", r"{\1}", rule.rule) for rule in app.url_map.iter_rules()}
     assert (
-        set(spec["paths"]) == served - DOCS_PATHS == SPEC_PATHS | CALENDAR_PATHS | OPERATIONAL_PATHS
+        set(spec["paths"])
+        == served - DOCS_PATHS
+        == SPEC_PATHS | CALENDAR_PATHS | DETAIL_PATHS | OPERATIONAL_PATHS
     )
     assert served >= DOCS_PATHS
     for rule in app.url_map.iter_rules():
@@ -130,3 +138,15 @@ def test_answers_are_checked_against_the_document(api: ApiClient) -> None:
     api.get("/metrics")
     api.get("/v1/orgs/org-alpha/analytics")  # 401
     assert api.checker.checked == before + 3
+
+
+def test_the_latency_error_bound_is_written_out(api: ApiClient) -> None:
+    spec = document(api)
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/latency"
+    operation = spec["paths"][path]["get"]
+    assert operation["operationId"] == "execution_latency"
+    assert "nearest-rank" in operation["description"]
+    assert "width" in operation["description"]
+    latency = spec["components"]["schemas"]["ExecutionLatency"]
+    for name in ("p50", "p90", "p95", "p99"):
+        assert "same bucket as the exact nearest-rank" in latency["properties"][name]["description"]

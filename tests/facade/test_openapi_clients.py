@@ -41,6 +41,14 @@ OPERATION_IDS = {
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/actions": "action_analytics",
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/secrets": "secret_analytics",
     "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/sources": "source_analytics",
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/executions/latency": (
+        "execution_latency"
+    ),
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/tokens": "token_usage",
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/analytics/executions": (
+        "app_executions"
+    ),
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/analytics/failures": "execution_failures",
     "/healthz": "healthz",
     "/readyz": "readyz",
     "/metrics": "metrics",
@@ -192,6 +200,31 @@ def test_python_sdk_parses_real_answers(python_sdk: Any, app: Flask) -> None:
     invalid = hourly.sync(client=client, org_id="org-alpha", workspace_id="ws-a01", hours=0)
     assert isinstance(invalid, models.HTTPValidationError)
     assert invalid.detail[0].ctx.ge == 1
+
+
+def test_python_sdk_parses_real_detail_answers(python_sdk: Any, app: Flask) -> None:
+    def operation(name: str) -> Any:
+        return importlib.import_module(f"mm_analytics_sdk.api.analytics.{name}")
+
+    models = importlib.import_module("mm_analytics_sdk.models")
+    client = sdk_client(python_sdk, app)
+    ws = {"org_id": "org-alpha", "workspace_id": "ws-a04"}
+    latency = operation("execution_latency").sync(client=client, **ws, days=7)
+    assert isinstance(latency, models.ExecutionLatency) and len(latency.data) == 7
+    assert latency.count > 0 and latency.p50 <= latency.p99
+    empty = operation("execution_latency").sync(
+        client=client, org_id="org-alpha", workspace_id="ws-a01", hours=2
+    )
+    assert empty.count == 0 and empty.p50 is None
+    tokens = operation("token_usage").sync(client=client, **ws, days=3)
+    assert tokens.total == sum(tokens.by_kind.additional_properties.values())
+    app_runs = operation("app_executions").sync(client=client, **ws, app_id="app-01", days=3)
+    assert isinstance(app_runs, models.AppExecutions) and len(app_runs.data) == 3
+    assert app_runs.success + app_runs.failed == app_runs.total > 0
+    assert all(isinstance(p, models.PipelineExecutions) for p in app_runs.pipelines)
+    failures = operation("execution_failures").sync(client=client, **ws, days=90)
+    assert failures.total == sum(code.count for code in failures.codes)
+    assert [code.error_code for code in failures.codes if code.overflow] == ["other"]
 
 
 def test_typescript_types_compile_strict(document: Path, npm_bin: Path, tmp_path: Path) -> None:

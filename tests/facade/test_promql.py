@@ -7,11 +7,22 @@ import re
 import pytest
 
 from facade import promql
+from facade.promql import counters
 from tests.support.history import END
 from tests.support.history_stores import on_every_store
 from tests.support.prometheus import PrometheusServer
 from tests.support.victoria import VictoriaMetricsServer
 from vocabulary import catalogue
+
+DETAIL_COUNTERS = (
+    counters.DURATION_BUCKETS,
+    counters.TOKENS,
+    counters.APP_EXECUTIONS,
+    counters.APP_EXECUTIONS_FAILED,
+    counters.PIPELINE_EXECUTIONS,
+    counters.PIPELINE_EXECUTIONS_FAILED,
+    counters.FAILURES_BY_CODE,
+)
 
 EVIL = [
     'ws-a01"} or vector(1) or {x="',
@@ -90,10 +101,19 @@ def every_query() -> list[str]:
     }
     return [
         promql.tagged(parts),
-        promql.counter_reads(scope, 3600),
-        promql.counter_reads(scope, 86400, 19800),
-        promql.counter_before(scope),
-        promql.counter_samples(scope, 86400),
+        counters.counter_reads(scope, 3600),
+        counters.counter_reads(scope, 86400, 19800),
+        counters.counter_before(scope),
+        counters.counter_samples(scope, 86400),
+        *(
+            query
+            for counted in DETAIL_COUNTERS
+            for query in (
+                counters.counter_reads(scope, 86400, 19800, counted),
+                counters.counter_before(scope, counted),
+                counters.counter_samples(scope, 86400, counted),
+            )
+        ),
     ]
 
 

@@ -82,6 +82,28 @@ def test_identical_requests_share_one_store_query_until_the_next_collection(
     assert cached.queries() == 2 * queries
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/orgs/org-alpha/workspaces/ws-a04/analytics/executions/latency?days=90",
+        "/v1/orgs/org-alpha/workspaces/ws-a04/analytics/tokens",
+        "/v1/orgs/org-alpha/workspaces/ws-a04/apps/app-01/analytics/executions",
+        "/v1/orgs/org-alpha/workspaces/ws-a04/analytics/failures",
+    ],
+)
+def test_detail_answers_are_kept_like_the_series(
+    cached: Cached, token: Callable[..., str], path: str
+) -> None:
+    alpha = token("org-alpha")
+    first = cached.get(path, alpha)
+    queries = cached.queries()
+    assert first.status_code == 200 and queries > 0
+    again = cached.get(path, alpha)
+    assert again.get_json() == first.get_json()
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert cached.queries() == queries
+
+
 def test_if_none_match_gets_304_without_a_body(cached: Cached, token: Callable[..., str]) -> None:
     alpha = token("org-alpha")
     etag = cached.get(WORKSPACE, alpha).headers["ETag"]

@@ -47,3 +47,25 @@ def test_a_reset_is_recounted_in_its_own_bucket_only(
     data, session = hourly(make_app, "ws-a01")  # a reset 6 hours before the end
     assert data == truth.hourly("ws-a01", 168)
     assert raw_sample_reads(session) == 1
+
+
+def latency_plan(make_app: Callable[..., Flask], org: str, workspace: str) -> RecordingSession:
+    session = RecordingSession()
+    token = mint_token(JWT_SECRET, org, permissions_for([]), 600)
+    path = f"/v1/orgs/{org}/workspaces/{workspace}/analytics/executions/latency?hours=168"
+    response = (
+        make_app(session=session)
+        .test_client()
+        .get(path, headers={"Authorization": f"Bearer {token}"})
+    )
+    assert response.status_code == 200
+    assert response.get_json()["count"] > 0
+    return session
+
+
+def test_a_detail_family_is_read_like_the_executions(make_app: Callable[..., Flask]) -> None:
+    quiet = latency_plan(make_app, "org-alpha", "ws-a04")
+    assert raw_sample_reads(quiet) == 0
+    assert len(quiet.queries) == 3  # the check, the range of 168 boundaries, "now"
+    # ws-b03's reset 9 hours before the end restarts every `le` series: one bucket is recounted.
+    assert raw_sample_reads(latency_plan(make_app, "org-beta", "ws-b03")) == 1

@@ -128,6 +128,7 @@ def test_live_data_and_switched_off_detail_levels(
     assert summary["executions"]["failed"] == expected["executions"]["failed"]
     for level, path in (
         ("app", f"{live}/apps/app-01/analytics"),
+        ("app", f"{live}/apps/app-01/analytics/executions"),
         ("namespace", f"{live}/namespaces/ns-01/analytics"),
     ):
         response = api.get(path, auth)

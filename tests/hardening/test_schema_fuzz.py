@@ -169,7 +169,7 @@ def test_generated_requests_asking_for_csv_are_documented_and_never_5xx(
     answers = send_all(cases, send)
     assert [why for _, _, why in answers if why is not None] == []
     assert all(status < 500 for _, status, _ in answers)
-    assert len(offering) == 5
+    assert len(offering) == 8  # four execution series, the rollup, latency, tokens, an app's
     assert csv_answers == {operation.label for operation in offering}
 
 

@@ -25,8 +25,14 @@ from tests.support.history import END
 from tests.support.history_openmetrics import all_series, block_windows, write_window
 
 CACHE_ROOT = REPO_ROOT / ".cache" / "history"
-SOURCES = ("history.py", "history_inventory.py", "history_openmetrics.py")  # what shapes the data
+SOURCES = (
+    "history.py",
+    "history_details.py",
+    "history_inventory.py",
+    "history_openmetrics.py",
+)  # what shapes the data
 PROMTOOL_JOBS = 2
+UNUSED_AFTER = 86400.0  # seconds since a build was last used before another may remove it
 
 _background: subprocess.Popen[bytes] | None = None
 
@@ -89,20 +95,31 @@ def _backfill(work: Path) -> tuple[int, int]:
     return len(windows), samples
 
 
+def _remove_unused(key: str) -> None:
+    """Remove the builds of other generator versions unused for `UNUSED_AFTER`: worktrees of
+    other versions share the cache, and may be building or reading theirs right now."""
+    cutoff = time.time() - UNUSED_AFTER
+    for stale in CACHE_ROOT.iterdir():
+        if stale.name.startswith(key):
+            continue
+        used = stale / "complete" if (stale / "complete").exists() else stale
+        if used.stat().st_mtime > cutoff:
+            continue
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        elif stale.suffix == ".lock":
+            stale.unlink(missing_ok=True)
+
+
 def build() -> Path:
     """Build the TSDB of the current generator unless it is cached; returns its directory."""
     key = history_key()
     target = CACHE_ROOT / key
     with _locked(key):
         if _complete(target):
+            (target / "complete").touch()  # in use: kept while other versions are built
             return target
-        for stale in CACHE_ROOT.iterdir():  # builds of earlier generator versions
-            if stale.name.startswith(key):
-                continue
-            if stale.is_dir():
-                shutil.rmtree(stale, ignore_errors=True)
-            elif stale.suffix == ".lock":
-                stale.unlink(missing_ok=True)
+        _remove_unused(key)
         work = CACHE_ROOT / f"{key}.building"
         shutil.rmtree(work, ignore_errors=True)
         started = time.monotonic()

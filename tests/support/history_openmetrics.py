@@ -21,6 +21,8 @@ from tests.support.history import (
     grid,
     workspaces,
 )
+from tests.support.history_details import DETAIL_WORKSPACES, counter_samples
+from tests.support.history_details import counters as detail_counters
 from tests.support.history_inventory import Inventory, inventory
 from vocabulary import catalogue as cat
 
@@ -37,6 +39,7 @@ class SeriesData:
     labels: str
     times: list[float]
     values: list[float]
+    name: str | None = None  # the samples' name when not the family's (a histogram's `_bucket`)
 
 
 def label_text(job: str, **labels: str) -> str:
@@ -165,12 +168,25 @@ def _scraped_by(series: SeriesData, job: str) -> SeriesData:
     return SeriesData(series.family, labels, series.times, series.values)
 
 
+def _detail_series(workspace: Workspace) -> Iterator[SeriesData]:
+    profile = workspace.profile
+    if profile.workspace_id not in DETAIL_WORKSPACES:
+        return
+    ids = {"org_id": profile.org_id, "workspace_id": profile.workspace_id}
+    for counter in detail_counters(profile.workspace_id):
+        times, values = counter_samples(workspace, counter)
+        if times:
+            labels = label_text(EXPORTER_JOB, **ids, **counter.labels)
+            yield SeriesData(counter.family, labels, times, values, counter.sample_name)
+
+
 def all_series(end: float) -> list[SeriesData]:
     """Every series of the history, grouped by family (OpenMetrics needs families contiguous)."""
     gauge_times = [float(t) for t in grid(GAUGE_START, end + 1, GAUGE_INTERVAL, 0)]
     series: list[SeriesData] = list(_self_series(end))
     for workspace in workspaces():
         series += _counter_series(workspace)
+        series += _detail_series(workspace)
         gauges = list(_inventory_series(workspace, inventory(workspace.profile), gauge_times))
         for job, _ in workspace.profile.jobs:  # a second job scrapes the gauges too
             series += [_scraped_by(item, job) for item in gauges]
@@ -202,7 +218,7 @@ def write_window(series: list[SeriesData], start: int, end: int, path: Path) -> 
         if item.family != current:
             current = item.family
             lines.append(f"# TYPE {current.name} {current.kind}\n")
-        name = item.family.sample_name
+        name = item.name or item.family.sample_name
         lines += [
             f"{name}{item.labels} {_number(item.values[i])} {_number(item.times[i])}\n"
             for i in range(low, high)

@@ -74,6 +74,16 @@ def label(moment: float, zone: tzinfo) -> str:
     )
 
 
+def hour_starts(hours: int, now: float = END) -> list[float]:
+    """Starts of the last `hours` UTC hours, the current one last."""
+    return [now - now % HOUR - i * HOUR for i in range(hours - 1, -1, -1)]
+
+
+def calendar_days(days: int, zone: tzinfo, now: float = END) -> list[float]:
+    """Starts of the last `days` calendar days of `zone`, today last."""
+    return list(day_starts(zone, now - (days + 1) * 25 * HOUR, now))[-days:]
+
+
 class HistoryTruth:
     """Every expected answer, computed once per test session."""
 
@@ -86,7 +96,7 @@ class HistoryTruth:
 
     def hourly(self, workspace_id: str, hours: int, now: float = END) -> list[dict[str, object]]:
         """Expected `data` of the hourly series."""
-        starts = [now - now % HOUR - i * HOUR for i in range(hours - 1, -1, -1)]
+        starts = hour_starts(hours, now)
         counts = self._shown[workspace_id].buckets([*starts, now])
         return [
             {"timestamp": label(s, ZoneInfo("UTC")), "value": c}
@@ -97,8 +107,7 @@ class HistoryTruth:
         self, workspace_id: str, days: int, zone: tzinfo, now: float = END
     ) -> list[dict[str, object]]:
         """Expected `data` of the daily series in `zone`."""
-        starts = list(day_starts(zone, now - (days + 1) * 25 * HOUR, now))[-days:]
-        return self._series(workspace_id, starts, zone, now)
+        return self._series(workspace_id, calendar_days(days, zone, now), zone, now)
 
     def weekly(
         self, workspace_id: str, weeks: int, zone: tzinfo, week_start: int = 0, now: float = END

@@ -8,7 +8,8 @@ a `.` in an id is a dot, never a regular expression.
 Every aggregation keeps only the labels it names (`max by (workspace_id) (...)`), which drops
 `job` and `instance`: two scrapes of the same exporter must not double a count. Several
 expressions are sent as one query, each tagged with a `mm_part` label (see `tagged`) whose
-value is a `Part`: the builders here and the readers of the answers use the same names.
+value is a `Part`: the builders here and the readers of the answers use the same names. The
+reads of counters at bucket boundaries are built in `facade.promql.counters`.
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ class Part(StrEnum):
     COUNTER_VALUE = "value"
     COUNTER_RESETS = "resets"
     COUNTER_MIN = "min"
+    COUNTER_SEEN = "seen"
 
 
 Parts = dict[Part, str]
@@ -245,46 +247,6 @@ def namespace_parts(scope: Scope) -> Parts:
             cat.NAMESPACE_RESOURCES, scope, "app_id", "namespace_id", "resource"
         ),
     }
-
-
-def _counter_window(scope: Scope, window: float, shift: float) -> str:
-    series = f"{selector(cat.EXECUTIONS_BY_TIME, scope)}[{duration(window)}]"
-    return series + f" offset {duration(shift)}" if shift > 0 else series
-
-
-def counter_values(scope: Scope, window: float, shift: float = 0.0) -> Parts:
-    """A workspace's execution counter on the platform's clock (samples at execution-time
-    boundaries, see docs/metrics.md): COUNTER_VALUE, its last sample in the window ending at
-    the evaluation time, or `shift` seconds before it (the counter at the boundary)."""
-    series = _counter_window(scope, window, shift)
-    return {Part.COUNTER_VALUE: f"max(last_over_time({series}))"}
-
-
-def counter_checks(scope: Scope, window: float, shift: float = 0.0) -> Parts:
-    """What reveals a counter reset in the same window: COUNTER_RESETS, the decreases between
-    samples inside it, and COUNTER_MIN, the smallest sample, which reveals a reset between the
-    last sample before the window and the first one in it."""
-    series = _counter_window(scope, window, shift)
-    return {
-        Part.COUNTER_RESETS: f"max(resets({series}))",
-        Part.COUNTER_MIN: f"min(min_over_time({series}))",
-    }
-
-
-def counter_reads(scope: Scope, window: float, shift: float = 0.0) -> str:
-    """`counter_values` and `counter_checks` as one query."""
-    return tagged({**counter_values(scope, window, shift), **counter_checks(scope, window, shift)})
-
-
-def counter_before(scope: Scope) -> str:
-    """The counter's last sample at or before the evaluation time, however old."""
-    series = f"{selector(cat.EXECUTIONS_BY_TIME, scope)}[{duration(MAX_LOOKBACK_SECONDS)}]"
-    return f"max(last_over_time({series}))"
-
-
-def counter_samples(scope: Scope, window: float) -> str:
-    """The raw counter samples of every scrape job in the window ending at the evaluation time."""
-    return f"{selector(cat.EXECUTIONS_BY_TIME, scope)}[{duration(window)}]"
 
 
 def ping() -> str:

@@ -1,0 +1,145 @@
+"""Exact counts per bucket of a counter on the platform's clock, per value of its labels.
+
+One range query per run of equally spaced boundaries (sent from a multiple of its step, its
+selectors looking back by as much, see `buckets.Run.shift`; an instant query for a run of one)
+reads, at each boundary and for each value of the counted labels, the counter's last sample,
+its resets and its minimum over the window back to the previous boundary. A series absent at
+the first boundary is 0 there when the workspace's executions are seen in that window (every
+family is shown at the same times, so it had not started); otherwise one long-lookback query
+gives its value. Only buckets that may hold a counter reset have their raw samples fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from facade import buckets as calendar
+from facade import promql
+from facade.counting import BoundaryRead, Points, boundary_values, bucket_counts, may_have_reset
+from facade.prometheus import PrometheusClient, Series
+from facade.promql import Part
+from facade.promql.counters import (
+    EXECUTIONS_COUNTED,
+    Counted,
+    counter_before,
+    counter_reads,
+    counter_samples,
+)
+
+Group = tuple[str, ...]  # the values of a Counted's `by` labels
+Reads = list[BoundaryRead | None]  # one per boundary (None: no sample in its window)
+
+
+def group_of(counted: Counted, labels: Mapping[str, str]) -> Group:
+    """The values of `counted.by` in `labels`."""
+    return tuple(labels.get(name, "") for name in counted.by)
+
+
+@dataclass(frozen=True)
+class BoundaryReads:
+    """Every group's reads at every boundary, and whether the workspace's executions had a
+    sample in each boundary's window."""
+
+    groups: dict[Group, Reads]
+    seen: list[bool]
+
+
+def _columns(
+    series: list[Series], run: calendar.Run, counted: Counted, reads: BoundaryReads
+) -> None:
+    columns: dict[Group, dict[int, dict[str, float]]] = {}
+    for item in series:
+        part = item.labels.get(promql.PART_LABEL, "")
+        for at, value in item.points:
+            index = run.first + round((at - run.shift - run.start) / run.step)
+            if part == Part.COUNTER_SEEN or (
+                counted == EXECUTIONS_COUNTED and part == Part.COUNTER_VALUE
+            ):
+                reads.seen[index] = True
+            if part != Part.COUNTER_SEEN:
+                column = columns.setdefault(group_of(counted, item.labels), {})
+                column.setdefault(index, {})[part] = value
+    size = len(reads.seen)
+    for group, found in columns.items():
+        target = reads.groups.setdefault(group, [None] * size)
+        for index, parts in found.items():
+            target[index] = BoundaryRead(
+                value=parts.get(Part.COUNTER_VALUE),
+                resets=parts.get(Part.COUNTER_RESETS, 0.0),
+                minimum=parts.get(Part.COUNTER_MIN),
+            )
+
+
+class BoundaryReader:
+    """Reads counters at bucket boundaries and counts each bucket exactly."""
+
+    def __init__(self, client: PrometheusClient) -> None:
+        self.client = client
+
+    def _read_run(self, scope: promql.Scope, run: calendar.Run, counted: Counted) -> list[Series]:
+        """The counter reads of one run: a range query, or an instant query for one boundary
+        (no query cache or frontend moves an instant query, while a one-point range could be
+        moved to a multiple of its step)."""
+        if run.last == run.first:
+            query = counter_reads(scope, run.step, counted=counted)
+            found = self.client.instant(query, run.start)
+            return [Series(sample.labels, ((run.start, sample.value),)) for sample in found]
+        return self.client.range(
+            counter_reads(scope, run.step, run.shift, counted),
+            run.start + run.shift,
+            run.end + run.shift,
+            run.step,
+        )
+
+    def reads(
+        self, scope: promql.Scope, buckets: calendar.Buckets, counted: Counted
+    ) -> BoundaryReads:
+        """The counter's value, resets and minimum at every boundary, per group."""
+        found = BoundaryReads({}, [False] * len(buckets.boundaries))
+        for run in calendar.reads(buckets):
+            _columns(self._read_run(scope, run, counted), run, counted, found)
+        return found
+
+    def _before_first(
+        self, scope: promql.Scope, points: Sequence[float], counted: Counted, reads: BoundaryReads
+    ) -> dict[Group, float]:
+        """Each group's value before the first boundary, when its window does not tell."""
+        missing = any(read[0] is None or read[0].value is None for read in reads.groups.values())
+        if reads.seen[0] or not (missing or not reads.groups):
+            return {}
+        found = self.client.instant(counter_before(scope, counted), points[0])
+        return {group_of(counted, sample.labels): sample.value for sample in found}
+
+    def counts(
+        self,
+        scope: promql.Scope,
+        buckets: calendar.Buckets,
+        counted: Counted,
+        reads: BoundaryReads | None = None,
+    ) -> dict[Group, list[int]]:
+        """Exact counts per bucket of every group, from the boundary `reads` when already read."""
+        points = buckets.boundaries
+        reads = self.reads(scope, buckets, counted) if reads is None else reads
+        before = self._before_first(scope, points, counted, reads)
+        empty: Reads = [None] * len(points)
+        values = {
+            group: boundary_values(reads.groups.get(group, empty), before.get(group))
+            for group in {*reads.groups, *before}
+        }
+        samples: dict[Group, dict[int, list[Points]]] = {}
+        for index in range(1, len(points)):
+            if not any(
+                may_have_reset(found[index], values[group][index - 1])
+                for group, found in reads.groups.items()
+            ):
+                continue
+            window = points[index] - points[index - 1]
+            query = counter_samples(scope, window, counted)
+            for item in self.client.instant_matrix(query, points[index]):
+                group = samples.setdefault(group_of(counted, item.labels), {})
+                group.setdefault(index, []).append(item.points)
+        return {
+            group: bucket_counts(points, found, samples.get(group, {}))
+            for group, found in values.items()
+        }
