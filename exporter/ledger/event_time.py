@@ -115,6 +115,11 @@ class OrgEvents:
         return min(self.exposed, self.complete_until)
 
 
+def effective_micros(micros: int, settled: int | None) -> int:
+    """When a record counts: its own time, or the settled point it arrived after."""
+    return micros if settled is None or micros >= settled else settled
+
+
 def read_events(connection: sqlite3.Connection) -> dict[str, OrgEvents]:
     """Every org's event-time state as committed."""
     bases: dict[tuple[str, str], tuple[int, int]] = {}
@@ -184,9 +189,8 @@ def record(
     slots: Counter[tuple[str, int, bool]] = Counter()
     late = 0
     for execution in counted:
-        micros = execution.micros
-        if previous is not None and micros < previous:
-            micros, late = previous, late + 1
+        micros = effective_micros(execution.micros, previous)
+        late += micros != execution.micros
         slots[(execution.workspace_id, floor_to(micros // SECOND, SLOT), execution.failed)] += 1
     for ws, slot in sorted({(ws, slot) for ws, slot, _ in slots}):
         failed = slots[(ws, slot, True)]
@@ -209,8 +213,9 @@ def record(
     return late
 
 
-def mark_exposed(connection: sqlite3.Connection, org_id: str, boundary: int) -> None:
-    """Remember that every boundary before `boundary` (s) was shown, and fold older slots."""
+def mark_exposed(connection: sqlite3.Connection, org_id: str, boundary: int) -> int | None:
+    """Remember that every boundary before `boundary` (s) was shown, and fold older slots;
+    returns the time (s) folded before when it moved (the other slot tables fold there too)."""
     connection.execute(
         "UPDATE event_marks SET exposed = max(exposed, ?) WHERE org_id = ?",
         (boundary, org_id),
@@ -219,12 +224,12 @@ def mark_exposed(connection: sqlite3.Connection, org_id: str, boundary: int) -> 
         "SELECT settled, exposed, folded FROM event_marks WHERE org_id = ?", (org_id,)
     ).fetchone()
     if row is None:
-        return
+        return None
     settled, exposed, folded = int(row[0]), int(row[1]), int(row[2])
     # Keep one boundary of slots before anything still to be shown.
     fold_before = floor_to(min(exposed, settled // SECOND), BOUNDARY) - BOUNDARY
     if fold_before <= folded:
-        return
+        return None
     connection.execute(
         "INSERT INTO event_base (org_id, workspace_id, total, failed) "
         "SELECT org_id, workspace_id, sum(total), sum(failed) FROM event_slots "
@@ -237,3 +242,4 @@ def mark_exposed(connection: sqlite3.Connection, org_id: str, boundary: int) -> 
         "DELETE FROM event_slots WHERE org_id = ? AND slot < ?", (org_id, fold_before)
     )
     connection.execute("UPDATE event_marks SET folded = ? WHERE org_id = ?", (fold_before, org_id))
+    return fold_before
