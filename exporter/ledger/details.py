@@ -1,9 +1,12 @@
 """Execution details on the platform's clock: latency buckets, tokens, apps, pipelines, codes.
 
 Counted beside `exporter.ledger.event_time`, in the same transaction and by the same effective
-time (a record's own second, or the settled point for a late one), in one-second slots folded
-into a base at the same point as `event_slots`. Each count is a *series*: a kind and its label
-values, stored as one text key joined by `SEP`:
+time (a record's own second, or the settled point for a late one), in one-second slots. Only
+one time per org is ever shown, its exposure time, which never moves back and which no record
+counted later can precede (a record counts at the settled point or after it): so every
+transaction folds the slots before it into the base, and the view reads the base alone (plus
+any slot before it a ledger written elsewhere left). Each count is a *series*: a kind and its
+label values, stored as one text key joined by `SEP`:
 
     duration <i>            executions whose `duration_ms` lies in bucket i of DURATION_BUCKETS
                             (i = len(DURATION_BUCKETS): above the last bound; not cumulative)
@@ -17,7 +20,7 @@ values, stored as one text key joined by `SEP`:
 Tables:
 
     detail_slots     (org, workspace, series, slot) → value    slots not yet folded
-    detail_base      (org, workspace, series) → value          everything before `folded`
+    detail_base      (org, workspace, series) → value          everything before the exposure
     label_admissions (org, workspace, label, value)            values that keep their own series
 
 A capped label's value is admitted when first counted while its workspace has fewer than the
@@ -31,9 +34,8 @@ import bisect
 import sqlite3
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-from exporter.ledger.event_time import SECOND, SLOT, effective_micros
+from exporter.ledger.event_time import SECOND, SLOT, OrgEvents, effective_micros
 from exporter.platform.api import ExecutionRecord
 from vocabulary.details import DURATION_BUCKETS, LABEL_CAPS, OVERFLOW, STATUS_CODE_PREFIX
 
@@ -65,23 +67,8 @@ CREATE TABLE IF NOT EXISTS label_admissions (
 TABLES = frozenset({"detail_slots", "detail_base", "label_admissions"})
 
 
-@dataclass(frozen=True)
-class SeriesCounts:
-    """One series of a workspace: a base (None when nothing is folded) plus running sums."""
-
-    base: int | None
-    ends: tuple[int, ...]  # the end (s) of each slot that holds counts, ascending
-    running: tuple[int, ...]
-
-    def value_at(self, seconds: int) -> int | None:
-        """The count before `seconds`; None while nothing of the series is counted by then."""
-        index = bisect.bisect_right(self.ends, seconds)
-        if index == 0:
-            return self.base
-        return (self.base or 0) + self.running[index - 1]
-
-
-WorkspaceDetails = Mapping[tuple[str, ...], SeriesCounts]  # series key (split) → counts
+# A workspace's detail series (key split at SEP) → the count at its org's exposure time.
+WorkspaceDetails = Mapping[tuple[str, ...], int]
 
 
 class Admissions:
@@ -89,18 +76,23 @@ class Admissions:
 
     def __init__(self, connection: sqlite3.Connection, org_id: str, caps: Mapping[str, int]):
         self._connection, self._org, self._caps = connection, org_id, caps
-        self._known: dict[tuple[str, str], set[str]] = {}
+        self._known: dict[tuple[str, str], set[str]] | None = None
+
+    def _read(self) -> dict[tuple[str, str], set[str]]:
+        known: dict[tuple[str, str], set[str]] = {}
+        rows = self._connection.execute(
+            "SELECT workspace_id, label, value FROM label_admissions WHERE org_id = ?",
+            (self._org,),
+        )
+        for ws, label, value in rows:
+            known.setdefault((ws, label), set()).add(value)
+        return known
 
     def admit(self, workspace: str, label: str, value: str) -> str:
         """`value` when it keeps its own series (admitting it now if there is room), else other."""
-        known = self._known.get((workspace, label))
-        if known is None:
-            rows = self._connection.execute(
-                "SELECT value FROM label_admissions WHERE org_id = ? AND workspace_id = ? "
-                "AND label = ?",
-                (self._org, workspace, label),
-            )
-            known = self._known[(workspace, label)] = {row[0] for row in rows}
+        if self._known is None:
+            self._known = self._read()
+        known = self._known.setdefault((workspace, label), set())
         if value in known:
             return value
         if len(known) >= self._caps[label]:
@@ -172,12 +164,21 @@ def record(
         "INSERT INTO detail_slots VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (org_id, workspace_id, series, slot) DO UPDATE SET "
         "value = value + excluded.value",
-        [(org_id, ws, series, slot, value) for (ws, series, slot), value in sorted(slots.items())],
+        [(org_id, ws, series, slot, value) for (ws, series, slot), value in slots.items()],
     )
 
 
-def fold(connection: sqlite3.Connection, org_id: str, before: int) -> None:
-    """Move the org's slots before `before` (s) into the base."""
+def fold_shown(connection: sqlite3.Connection, org_id: str) -> None:
+    """Move the org's slots counted at its exposure time into the base."""
+    row = connection.execute(
+        "SELECT settled, exposed FROM event_marks WHERE org_id = ?", (org_id,)
+    ).fetchone()
+    if row is not None:
+        shown_at = OrgEvents(int(row[0]), int(row[1]), 0).exposure_time()
+        _fold(connection, org_id, shown_at - SLOT + 1)
+
+
+def _fold(connection: sqlite3.Connection, org_id: str, before: int) -> None:
     connection.execute(
         "INSERT INTO detail_base (org_id, workspace_id, series, value) "
         "SELECT org_id, workspace_id, series, sum(value) FROM detail_slots "
@@ -189,26 +190,22 @@ def fold(connection: sqlite3.Connection, org_id: str, before: int) -> None:
 
 
 def read_details(
-    connection: sqlite3.Connection,
-) -> dict[str, dict[str, dict[tuple[str, ...], SeriesCounts]]]:
-    """Every org's detail series per workspace, as committed."""
-    bases = {
-        (org, ws, series): int(value)
-        for org, ws, series, value in connection.execute("SELECT * FROM detail_base")
-    }
-    slots: dict[tuple[str, str, str], tuple[list[int], list[int]]] = {}
-    rows = connection.execute(
-        "SELECT org_id, workspace_id, series, slot, value FROM detail_slots "
-        "ORDER BY org_id, workspace_id, series, slot"
-    )
-    for org, ws, series, slot, value in rows:
-        ends, running = slots.setdefault((org, ws, series), ([], []))
-        ends.append(int(slot) + SLOT)  # counted once the slot ends
-        running.append((running[-1] if running else 0) + int(value))
-    orgs: dict[str, dict[str, dict[tuple[str, ...], SeriesCounts]]] = {}
-    for key in sorted(bases.keys() | slots.keys()):
-        org, ws, series = key
-        ends, running = slots.get(key, ([], []))
-        counts = SeriesCounts(bases.get(key), tuple(ends), tuple(running))
-        orgs.setdefault(org, {}).setdefault(ws, {})[tuple(series.split(SEP))] = counts
+    connection: sqlite3.Connection, shown_at: Mapping[str, int]
+) -> dict[str, dict[str, dict[tuple[str, ...], int]]]:
+    """Each org's detail series per workspace, counted before the org's `shown_at` (s); a series
+    with nothing counted by then is left out."""
+    orgs: dict[str, dict[str, dict[tuple[str, ...], int]]] = {}
+    for org_id, seconds in sorted(shown_at.items()):
+        rows = connection.execute(
+            "SELECT workspace_id, series, sum(value) FROM ("
+            "SELECT workspace_id, series, value FROM detail_base WHERE org_id = ? UNION ALL "
+            "SELECT workspace_id, series, value FROM detail_slots WHERE org_id = ? AND slot < ?"
+            ") GROUP BY workspace_id, series",
+            (org_id, org_id, seconds - SLOT + 1),
+        )
+        workspaces: dict[str, dict[tuple[str, ...], int]] = {}
+        for ws, series, value in rows:
+            workspaces.setdefault(ws, {})[tuple(series.split(SEP))] = int(value)
+        if workspaces:
+            orgs[org_id] = workspaces
     return orgs

@@ -213,9 +213,8 @@ def record(
     return late
 
 
-def mark_exposed(connection: sqlite3.Connection, org_id: str, boundary: int) -> int | None:
-    """Remember that every boundary before `boundary` (s) was shown, and fold older slots;
-    returns the time (s) folded before when it moved (the other slot tables fold there too)."""
+def mark_exposed(connection: sqlite3.Connection, org_id: str, boundary: int) -> None:
+    """Remember that every boundary before `boundary` (s) was shown, and fold older slots."""
     connection.execute(
         "UPDATE event_marks SET exposed = max(exposed, ?) WHERE org_id = ?",
         (boundary, org_id),
@@ -224,12 +223,12 @@ def mark_exposed(connection: sqlite3.Connection, org_id: str, boundary: int) -> 
         "SELECT settled, exposed, folded FROM event_marks WHERE org_id = ?", (org_id,)
     ).fetchone()
     if row is None:
-        return None
+        return
     settled, exposed, folded = int(row[0]), int(row[1]), int(row[2])
     # Keep one boundary of slots before anything still to be shown.
     fold_before = floor_to(min(exposed, settled // SECOND), BOUNDARY) - BOUNDARY
     if fold_before <= folded:
-        return None
+        return
     connection.execute(
         "INSERT INTO event_base (org_id, workspace_id, total, failed) "
         "SELECT org_id, workspace_id, sum(total), sum(failed) FROM event_slots "
@@ -242,4 +241,3 @@ def mark_exposed(connection: sqlite3.Connection, org_id: str, boundary: int) -> 
         "DELETE FROM event_slots WHERE org_id = ? AND slot < ?", (org_id, fold_before)
     )
     connection.execute("UPDATE event_marks SET folded = ? WHERE org_id = ?", (fold_before, org_id))
-    return fold_before

@@ -68,7 +68,7 @@ class LedgerView:
         default_factory=lambda: MappingProxyType({})
     )
     history_through: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
-    # org → workspace → detail series (see `exporter.ledger.details`)
+    # org → workspace → detail series → count at the org's exposure time (`ledger.details`)
     details: Mapping[str, Mapping[str, WorkspaceDetails]] = field(
         default_factory=lambda: MappingProxyType({})
     )
@@ -99,10 +99,12 @@ def _read_view(
     )
     if schema < EVENT_TIME_VERSION:
         return LedgerView(*base)
-    found = details.read_details(connection) if schema >= SCHEMA_VERSION else {}
+    events = event_time.read_events(connection)
+    shown_at = {org: org_events.exposure_time() for org, org_events in events.items()}
+    found = details.read_details(connection, shown_at) if schema >= SCHEMA_VERSION else {}
     return LedgerView(
         *base,
-        MappingProxyType(event_time.read_events(connection)),
+        MappingProxyType(events),
         MappingProxyType(event_time.read_starts(connection)),
         MappingProxyType(event_time.read_history(connection)),
         MappingProxyType(history.read_progress(connection)),
@@ -248,6 +250,7 @@ def _count(
     _add_counts(connection, org_id, added)
     details.record(connection, org_id, new, caps)  # before the settled point moves
     late = event_time.record(connection, org_id, new, settled)
+    details.fold_shown(connection, org_id)
     connection.execute(
         "INSERT INTO high_water (org_id, micros) VALUES (?, ?) ON CONFLICT (org_id) "
         "DO UPDATE SET micros = max(micros, excluded.micros)",
@@ -261,9 +264,8 @@ def _count(
 
 
 def _mark_exposed(connection: sqlite3.Connection, org_id: str, boundary: int) -> None:
-    folded = event_time.mark_exposed(connection, org_id, boundary)
-    if folded is not None:
-        details.fold(connection, org_id, folded)
+    event_time.mark_exposed(connection, org_id, boundary)
+    details.fold_shown(connection, org_id)
 
 
 def _add_counts(

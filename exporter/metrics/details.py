@@ -72,7 +72,7 @@ class DetailCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
 
     def families(self, state: tuple[InventorySnapshot, LedgerView]) -> list[Metric]:
         """The detail families, in the catalogue's order."""
-        snapshot, view = state
+        snapshot, view = state  # the view's details are counted at each org's exposure time
         metrics = {family: new_family(family) for family in cat.DETAIL_FAMILIES}
         for org_id, events in sorted(view.events.items()):
             shown_at = events.exposure_time()
@@ -80,7 +80,7 @@ class DetailCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
             found = view.details.get(org_id, {})
             overflow: Counter[str] = Counter()
             for ws in sorted(known | events.workspaces.keys()):
-                values = _values_at(found.get(ws, NO_SERIES), shown_at)
+                values = found.get(ws, NO_SERIES)
                 self._add_workspace(metrics, (org_id, ws), values, float(shown_at))
                 for key, value in values.items():
                     if key[0] == ledger.OVERFLOWED:
@@ -116,13 +116,3 @@ class DetailCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
                 metrics[family].add_metric(  # type: ignore[attr-defined]
                     [*key, *series[1:]], value, timestamp=timestamp
                 )
-
-
-def _values_at(series: ledger.WorkspaceDetails, seconds: int) -> dict[tuple[str, ...], int]:
-    """The workspace's series counted before `seconds` (the ones with nothing yet left out)."""
-    values = {}
-    for key, counts in series.items():
-        value = counts.value_at(seconds)
-        if value is not None:
-            values[key] = value
-    return values

@@ -20,7 +20,6 @@ from exporter.inventory.snapshot import (
     WorkspaceListing,
     summarize,
 )
-from exporter.ledger.details import SeriesCounts
 from exporter.ledger.event_time import OrgEvents, WorkspaceEvents
 from exporter.ledger.store import LedgerView
 from exporter.metrics.collectors import MetricSources
@@ -225,23 +224,21 @@ def fixed_listings() -> list[WorkspaceListing]:
     return [full, empty, other]
 
 
-def fixed_details() -> dict[tuple[str, ...], SeriesCounts]:
-    """Detail series of one workspace: some folded, some in slots, one not yet shown."""
-    shown, later = (1_735_688_650,), (1_735_688_701,)  # before and after the exposure time
+def fixed_details() -> dict[tuple[str, ...], int]:
+    """Detail series of one workspace, counted at its org's exposure time."""
     return {
-        ("duration", "0"): SeriesCounts(3, (), ()),
-        ("duration", "5"): SeriesCounts(None, shown, (2,)),
-        ("duration", "15"): SeriesCounts(1, later, (1,)),
-        ("duration_sum",): SeriesCounts(2010, shown + later, (1500, 4000)),
-        ("tokens", "prompt"): SeriesCounts(5000, shown, (120,)),
-        ("tokens", "reasoning"): SeriesCounts(None, later, (7,)),
-        ("app", "app-1"): SeriesCounts(6, (), ()),
-        ("app_failed", "app-1"): SeriesCounts(None, shown, (1,)),
-        ("pipeline", "app-1", "aug-1"): SeriesCounts(4, (), ()),
-        ("pipeline_failed", "app-1", "aug-1"): SeriesCounts(None, shown, (1,)),
-        ("code", "MODEL_TIMEOUT"): SeriesCounts(3, (), ()),
-        ("code", "other"): SeriesCounts(1, (), ()),
-        ("overflow", "error_code"): SeriesCounts(1, (), ()),
+        ("duration", "0"): 3,
+        ("duration", "5"): 2,
+        ("duration", "15"): 1,
+        ("duration_sum",): 3510,
+        ("tokens", "prompt"): 5120,
+        ("app", "app-1"): 6,
+        ("app_failed", "app-1"): 1,
+        ("pipeline", "app-1", "aug-1"): 4,
+        ("pipeline_failed", "app-1", "aug-1"): 1,
+        ("code", "MODEL_TIMEOUT"): 3,
+        ("code", "other"): 1,
+        ("overflow", "error_code"): 1,
     }
 
 

@@ -9,11 +9,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from exporter.ledger import event_time
-from exporter.ledger.details import SeriesCounts
-from exporter.ledger.event_time import BOUNDARY, SECOND
+from exporter.ledger.event_time import SECOND
 from exporter.ledger.file import SCHEMA_VERSION
 from exporter.ledger.store import Ledger, _read_only_view
 from exporter.platform.api import ExecutionRecord
@@ -28,10 +31,11 @@ def execution(name: str, seconds: float, ws: str = "ws-1", **details: object) ->
     return ExecutionRecord(name, round(seconds * SECOND), ws, failed, ExecutionDetails(**details))  # type: ignore[arg-type]
 
 
-def values(ledger: Ledger, at: int, org: str = "org-a", ws: str = "ws-1") -> dict:
-    series = ledger.view.details.get(org, {}).get(ws, {})
-    found = {key: counts.value_at(at) for key, counts in series.items()}
-    return {key: value for key, value in found.items() if value is not None}
+def shown(ledger: Ledger, at: int, org: str = "org-a", ws: str = "ws-1") -> dict:
+    """The workspace's details once the org is shown at `at` (s)."""
+    ledger.mark_exposed(org, at)
+    assert ledger.view.events[org].exposure_time() == at
+    return dict(ledger.view.details.get(org, {}).get(ws, {}))
 
 
 def test_details_count_by_effective_time_and_a_late_one_at_the_settled_point(tmp_path: Path):
@@ -45,8 +49,8 @@ def test_details_count_by_effective_time_and_a_late_one_at_the_settled_point(tmp
         execution("d", T0 + 4, failed=True),
     ]  # fmt: skip
     ledger.commit("org-a", first, settled, 0, settled=settled)
-    assert values(ledger, T0 + 1) == {}
-    assert values(ledger, T0 + 2) == {
+    assert shown(ledger, T0 + 1) == {}  # the org's first second: nothing before it
+    assert shown(ledger, T0 + 2) == {
         ("duration", "0"): 1, ("duration_sum",): 25, ("tokens", "prompt"): 10, ("app", "app-1"): 1,
     }  # fmt: skip
     late = [execution("e", T0 + 5, duration_ms=1000, tokens=(("prompt", 5),))]
@@ -65,8 +69,9 @@ def test_details_count_by_effective_time_and_a_late_one_at_the_settled_point(tmp
         ("code", "status_500"): 1,
         ("code", "status_unknown"): 1,
     }
-    assert values(ledger, T0 + 600) == done  # the late execution leaves this time as it was
-    assert values(ledger, T0 + 601) == done | {
+    assert shown(ledger, T0 + 600) == done  # the late execution leaves this time as it was
+    ledger.commit("org-a", [], (T0 + 800) * SECOND, 0)
+    assert shown(ledger, T0 + 601) == done | {
         ("duration", "5"): 1, ("duration_sum",): done[("duration_sum",)] + 1000,
         ("tokens", "prompt"): 15,
     }  # fmt: skip
@@ -83,50 +88,68 @@ def test_caps_admit_the_first_values_per_workspace_for_good(tmp_path: Path):
     ]
     first.append(execution("other-ws", T0, ws="ws-2", failed=True, error_code="C"))
     ledger.commit("org-a", first, (T0 + 60) * SECOND, 0)
-    counted = values(ledger, T0 + 60)
+    counted = shown(ledger, T0 + 60)
     assert {k: v for k, v in counted.items() if k[0] == "code"} == {
         ("code", "A"): 2, ("code", "B"): 1, ("code", OVERFLOW): 2,
     }  # fmt: skip
     assert counted[("tokens", "x")] == 5 and counted[("tokens", OVERFLOW)] == 10
     assert counted[("overflow", "error_code")] == 2 and counted[("overflow", "kind")] == 5
-    assert values(ledger, T0 + 60, ws="ws-2") == {("code", "C"): 1}
+    assert ledger.view.details["org-a"]["ws-2"] == {("code", "C"): 1}
     ledger.close()
     # A lower cap after a restart never moves an admitted value; a higher one admits new ones.
     lower = Ledger(path, LABEL_CAPS | {"error_code": 1})
-    lower.commit(
-        "org-a", [execution("s1", T0 + 61, failed=True, error_code="B")], (T0 + 62) * SECOND, 0
-    )
-    assert values(lower, T0 + 62)[("code", "B")] == 2
+    retry = [execution("s1", T0 + 61, failed=True, error_code="B")]
+    lower.commit("org-a", retry, (T0 + 62) * SECOND, 0)
+    assert shown(lower, T0 + 62)[("code", "B")] == 2
     lower.close()
     higher = Ledger(path, LABEL_CAPS | {"error_code": 3})
-    more = [execution("s2", T0 + 63, failed=True, error_code=c) for c in ("D", "E")]
-    higher.commit("org-a", more[:1], (T0 + 64) * SECOND, 0)
+    higher.commit(
+        "org-a", [execution("s2", T0 + 63, failed=True, error_code="D")], (T0 + 64) * SECOND, 0
+    )
     higher.commit(
         "org-a", [execution("s3", T0 + 64, failed=True, error_code="C")], (T0 + 65) * SECOND, 0
     )
-    counted = values(higher, T0 + 65)
+    counted = shown(higher, T0 + 65)
     assert counted[("code", "D")] == 1 and counted[("code", OVERFLOW)] == 3
     higher.close()
 
 
-def test_folding_keeps_every_value_at_every_boundary(tmp_path: Path):
-    ledger = Ledger(tmp_path / "ledger.sqlite3")
-    rng = random.Random(5)
+def truth(records: list[ExecutionRecord], before: int) -> Counter[tuple[str, ...]]:
+    """Durations, tokens and apps of the records before `before` (s), counted from scratch."""
+    found: Counter[tuple[str, ...]] = Counter()
+    for record in records:
+        if record.micros // SECOND < before:
+            found[("app", str(record.details.app_id))] += 1
+            found[("duration_sum",)] += record.details.duration_ms or 0
+            for kind, count in record.details.tokens:
+                found[("tokens", kind)] += count
+    return found
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3_600), st.integers(0, 10**7)), min_size=1, max_size=40),
+    st.lists(st.integers(1, 4_000), min_size=1, max_size=4),
+)
+def test_every_exposure_time_shows_exactly_what_came_before_it(tmp_path_factory, items, steps):
+    path = tmp_path_factory.mktemp("details") / "ledger.sqlite3"
+    ledger = Ledger(path)
     records = [
-        execution(f"r{n}", T0 + rng.randrange(4 * BOUNDARY), app_id=f"app-{n % 3}",
-                  duration_ms=rng.randrange(10**7), tokens=(("prompt", n),))
-        for n in range(300)
-    ]  # fmt: skip
-    end = (T0 + 4 * BOUNDARY) * SECOND
-    ledger.commit("org-a", records, end, 0)
-    boundaries = [T0 + k * BOUNDARY for k in range(5)]
-    before = [values(ledger, t) for t in boundaries]
-    ledger.mark_exposed("org-a", T0 + 4 * BOUNDARY)  # folds what is before T0 + 3 boundaries
-    assert [values(ledger, t) for t in boundaries[3:]] == before[3:]
-    with sqlite3.connect(tmp_path / "ledger.sqlite3") as connection:
-        (base,) = connection.execute("SELECT count(*) FROM detail_base").fetchone()
-        (oldest,) = connection.execute("SELECT min(slot) FROM detail_slots").fetchone()
-    assert base > 0 and oldest >= T0 + 3 * BOUNDARY
+        execution(f"r{n}", T0 + at, app_id=f"app-{n % 3}", duration_ms=ms, tokens=(("p", n),))
+        for n, (at, ms) in enumerate(items)
+    ]
+    ledger.commit("org-a", records, (T0 + 4_000) * SECOND, 0)
+    at = ledger.view.events["org-a"].exposure_time()
+    for step in steps:
+        at = min(T0 + 4_000, at + step)
+        values = shown(ledger, at)
+        assert {k: v for k, v in values.items() if k[0] != "duration"} == truth(records, at)
+        assert sum(v for k, v in values.items() if k[0] == "duration") == sum(
+            record.micros // SECOND < at for record in records
+        )
+        with sqlite3.connect(path) as connection:  # nothing shown is left in the slots
+            (oldest,) = connection.execute("SELECT min(slot) FROM detail_slots").fetchone()
+        assert oldest is None or oldest >= at
     ledger.close()
 
 
@@ -153,11 +176,11 @@ def test_a_version_2_ledger_keeps_its_counts_and_gains_the_details(tmp_path: Pat
     assert ledger.view.events["org-a"].workspaces["ws-1"].value_at(T0) == (7, 2)
     ledger.commit("org-a", [execution("a", T0, duration_ms=3)], (T0 + 60) * SECOND, 0)
     assert ledger.view.counts[("org-a", "ws-1")] == (8, 2)
-    assert values(ledger, T0 + 1) == {("duration", "0"): 1, ("duration_sum",): 3}
+    assert shown(ledger, T0 + 1) == {("duration", "0"): 1, ("duration_sum",): 3}
     ledger.close()
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert _read_only_view(path).details == Ledger(path).view.details  # committed, read only
+    assert _read_only_view(path).details == {"org-a": {"ws-1": shown(Ledger(path), T0 + 1)}}
 
 
 CHILD = textwrap.dedent(
@@ -170,8 +193,8 @@ CHILD = textwrap.dedent(
 
     caps = {"app_id": 2, "augmentation_id": 2, "error_code": 2, "kind": 2}
     ledger = Ledger(Path(sys.argv[1]), caps)
-    mark = ledger.view.high_water.get("org-a", 0)
-    batch = max(1, mark - 3)  # replay a few batches, as the overlap window does
+    mark = ledger.view.high_water.get("org-a", 2 * 10**6) // 10**6
+    batch = max(1, mark - 4)  # replay a few batches, as the overlap window does
     while True:
         items = [
             ExecutionRecord(f"r{batch}-{n}", batch * 10**6, f"ws-{n % 3}", n % 4 == 0,
@@ -179,8 +202,9 @@ CHILD = textwrap.dedent(
                                              duration_ms=n * 100, tokens=(("prompt", 2),)))
             for n in range(10)
         ]
-        ledger.commit("org-a", items, high_water=batch, prune_before=batch - 5)
-        if batch == max(1, mark - 3):
+        ledger.commit("org-a", items, (batch + 1) * 10**6, (batch - 5) * 10**6)
+        ledger.mark_exposed("org-a", batch + 1)
+        if batch == max(1, mark - 4):
             print("committed", flush=True)  # killed only once it is committing
         batch += 1
     """
@@ -190,6 +214,7 @@ CHILD = textwrap.dedent(
 def test_kill_9_neither_loses_nor_double_counts_a_detail(tmp_path: Path):
     path = tmp_path / "ledger.sqlite3"
     rng = random.Random(17)
+    exposures = []
     for _ in range(4):
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
@@ -200,14 +225,18 @@ def test_kill_9_neither_loses_nor_double_counts_a_detail(tmp_path: Path):
         child.wait()
         child.stdout.close()
         ledger = Ledger(path)
-        view, batches = ledger.view, ledger.view.high_water["org-a"]
+        view = ledger.view
         ledger.close()
-        sums: dict[str, int] = {}
-        for series in view.details["org-a"].values():
-            for key, counts in series.items():
-                sums[key[0]] = sums.get(key[0], 0) + (counts.value_at(2**40) or 0)
+        batches = view.high_water["org-a"] // SECOND - 1  # batches 1..n, each exactly once
         assert sum(total for total, _ in view.counts.values()) == 10 * batches
-        assert sums["duration"] == sums["app"] == 10 * batches
-        assert sums["duration_sum"] == 4500 * batches and sums["tokens"] == 20 * batches
-        assert sums["code"] == sums["app_failed"] == 3 * batches
-        assert isinstance(next(iter(view.details["org-a"]["ws-0"].values())), SeriesCounts)
+        at = view.events["org-a"].exposure_time()
+        exposures.append(at)
+        before = at - 1  # batches 1..at-1 are shown
+        sums: Counter[str] = Counter()
+        for series in view.details["org-a"].values():
+            for key, value in series.items():
+                sums[key[0]] += value
+        assert sums["duration"] == sums["app"] == 10 * before
+        assert sums["duration_sum"] == 4500 * before and sums["tokens"] == 20 * before
+        assert sums["code"] == sums["app_failed"] == 3 * before
+    assert exposures == sorted(exposures) and exposures[-1] > exposures[0]
