@@ -6,7 +6,8 @@ Three runs share one boundary (once their stacks run, the next one far enough ah
 waits for it): clustered executions with nothing killed, the same under exporter SIGKILLs and
 Prometheus restarts, and records written late. Afterwards every hourly bucket and every daily
 bucket in four zones equals the sandbox's truth by execution time, failed counts included (read
-from Prometheus at the bucket boundaries), and the boundary's own sample is exact.
+from Prometheus at the bucket boundaries), and the boundary's own sample is exact; after the
+chaos, so does every bucket and total of every execution detail (`event_time_details`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from tests.hardening.event_time_buckets import (
     at_instant,
     stamps_at,
 )
+from tests.hardening.event_time_details import (
+    capped_values,
+    detail_mismatches,
+    expected_series,
+    platform_executions,
+)
 from tests.hardening.event_time_late import HourRange
 from tests.hardening.event_time_runs import (
     INSERTED,
@@ -43,6 +50,7 @@ from tests.hardening.event_time_runs import (
 from tests.hardening.event_time_stack import Timeline
 from tests.sandbox.recompute_executions import execution_rows
 from vocabulary import catalogue as cat
+from vocabulary import details
 
 PREPARE: dict[str, Callable[[Path, Cleanup], Stream]] = {
     "boundary": prepare_boundary,
@@ -168,6 +176,20 @@ def test_after_the_chaos_every_bucket_equals_the_truth(runs: Runs) -> None:
         series = at_instant(run.prometheus, family, time.time())
         query = f"max by (workspace_id) (resets({family.sample_name}[{window}]))"
         assert run.prometheus.by_label(query, "workspace_id") == dict.fromkeys(series, 0.0)
+
+
+def test_after_the_chaos_every_detail_bucket_equals_the_truth(runs: Runs) -> None:
+    run: StreamedRun = runs["chaos"].result()
+    records = platform_executions(run.sandbox)
+    counted = {name for name, _ in expected_series(records)}
+    assert counted >= {
+        details.EXECUTION_DURATION.name + "_count",
+        details.APP_EXECUTIONS.sample_name,
+        details.FAILURES_BY_CODE.sample_name,
+    }, counted
+    # Under the caps, so the recount needs none.
+    assert all(n <= details.LABEL_CAPS[label] for (_, label), n in capped_values(records).items())
+    assert detail_mismatches(records, run.prometheus) == []
 
 
 # -- 3. late records -----------------------------------------------------------------------------
