@@ -20,14 +20,15 @@ from typing import Any, NamedTuple
 
 INSERT_ACTIVITY = (
     "INSERT INTO activity (seq, id, ts_us, written_us, timestamp, org_id, workspace_id, "
-    "app_id, execution_id, success, status_code, duration_ms) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "app_id, execution_id, success, status_code, duration_ms, augmentation_id, error_code, "
+    "token_usage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
 class ActivityEvent(NamedTuple):
     """One activity record before it is stamped; `execution_id` None is a plain API call;
-    `late_us` is how long before its writing the record happened (0: written on time)."""
+    `late_us` is how long before its writing the record happened (0: written on time); the
+    pipeline, error code and tokens by kind are None when the record has none."""
 
     org_id: str
     workspace_id: str
@@ -37,6 +38,9 @@ class ActivityEvent(NamedTuple):
     status_code: int
     duration_ms: int
     late_us: int = 0
+    augmentation_id: str | None = None
+    error_code: str | None = None
+    token_usage: str | None = None  # a JSON object of tokens by kind
 
 
 def activity_id(seq: int) -> str:
@@ -75,6 +79,9 @@ def activity_row(seq: int, ts_us: int, written_us: int, event: ActivityEvent) ->
         int(event.success),
         event.status_code,
         event.duration_ms,
+        event.augmentation_id,
+        event.error_code,
+        event.token_usage,
     )
 
 

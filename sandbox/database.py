@@ -73,7 +73,8 @@ CREATE TABLE IF NOT EXISTS activity (
     seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, ts_us INTEGER NOT NULL,
     written_us INTEGER NOT NULL DEFAULT 0, timestamp TEXT NOT NULL, org_id TEXT NOT NULL,
     workspace_id TEXT NOT NULL, app_id TEXT, execution_id TEXT, success INTEGER NOT NULL,
-    status_code INTEGER NOT NULL, duration_ms INTEGER NOT NULL);
+    status_code INTEGER NOT NULL, duration_ms INTEGER NOT NULL, augmentation_id TEXT,
+    error_code TEXT, token_usage TEXT);
 CREATE INDEX IF NOT EXISTS activity_org_time ON activity (org_id, ts_us, seq);
 CREATE INDEX IF NOT EXISTS activity_ws ON activity (workspace_id, execution_id, success);
 """
@@ -128,6 +129,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "meta": ("key", "value"),
 }
 
+# Columns of `activity` added after its first version (`token_usage` holds a JSON object).
+DETAIL_COLUMNS = ("augmentation_id", "error_code", "token_usage")
 # Tables the generator fills, in insertion order; `--reset` empties them all.
 DATA_TABLES = (
     "orgs",
@@ -167,6 +170,10 @@ def create_schema(connection: sqlite3.Connection) -> None:
         connection.execute("ALTER TABLE activity ADD COLUMN written_us INTEGER NOT NULL DEFAULT 0")
         connection.execute("UPDATE activity SET written_us = ts_us")
         connection.execute("COMMIT")
+    for column in DETAIL_COLUMNS:
+        if column not in columns:
+            # A database from before records carried details: none of its records has them.
+            connection.execute(f"ALTER TABLE activity ADD COLUMN {column} TEXT")
 
 
 def is_seeded(connection: sqlite3.Connection) -> bool:

@@ -1,4 +1,5 @@
-"""Drawing activity records for the stream and the seeded history from one seeded generator."""
+"""Drawing activity records for the stream and the seeded history from one seeded generator
+(latencies, tokens and failures as `sandbox.profiles` describes them)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,34 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sandbox.activity import ActivityEvent
+from sandbox.profiles import DIRECT, PIPELINE_SHARE, Pipeline, failure, pipeline_profile
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class WorkspaceTarget:
-    """A workspace activity can be written for, with its apps."""
+    """A workspace activity can be written for, with its apps and each app's pipelines
+    (`pipelines[i]` belongs to `app_ids[i]`; apps past its end have none)."""
 
     org_id: str
     workspace_id: str
     app_ids: tuple[str, ...]
+    pipelines: tuple[tuple[Pipeline, ...], ...] = ()
+
+    def pipelines_of(self, index: int) -> tuple[Pipeline, ...]:
+        """The pipelines of the app at `index`."""
+        return self.pipelines[index] if index < len(self.pipelines) else ()
+
+
+def _pipelines(connection: sqlite3.Connection) -> dict[str, list[Pipeline]]:
+    """Every app's pipelines, in a stable order."""
+    pipelines: dict[str, list[Pipeline]] = {}
+    sql = "SELECT id, app_id, augmentation_type FROM augmentations ORDER BY seq"
+    for row in connection.execute(sql):
+        profile = pipeline_profile(row["id"], row["augmentation_type"])
+        pipelines.setdefault(row["app_id"], []).append(Pipeline(row["id"], profile))
+    return pipelines
 
 
 def load_targets(connection: sqlite3.Connection) -> list[WorkspaceTarget]:
@@ -27,18 +45,18 @@ def load_targets(connection: sqlite3.Connection) -> list[WorkspaceTarget]:
     apps: dict[str, list[str]] = {}
     for row in connection.execute("SELECT workspace_id, app_id FROM apps ORDER BY seq"):
         apps.setdefault(row["workspace_id"], []).append(row["app_id"])
+    pipelines = _pipelines(connection)
     rows = connection.execute(
         "SELECT org_id, workspace_id FROM workspaces WHERE deleted = 0 ORDER BY seq"
     )
-    return [
-        WorkspaceTarget(
-            row["org_id"], row["workspace_id"], tuple(apps.get(row["workspace_id"], ()))
-        )
-        for row in rows
-    ]
+    targets = []
+    for row in rows:
+        app_ids = tuple(apps.get(row["workspace_id"], ()))
+        own = tuple(tuple(pipelines.get(app_id, ())) for app_id in app_ids)
+        targets.append(WorkspaceTarget(row["org_id"], row["workspace_id"], app_ids, own))
+    return targets
 
 
-FAILED_CODES = (500, 502, 504, 422)
 API_CODES = (200, 200, 201)
 API_ERROR_CODES = (400, 404)
 
@@ -62,18 +80,30 @@ class EventFactory:
     def execution_in(
         self, target: WorkspaceTarget, failure_ratio: float, late_us: int = 0
     ) -> ActivityEvent:
-        """One finished execution in `target` that fails with `failure_ratio`."""
+        """One finished execution in `target` that fails with `failure_ratio`, in one of its
+        app's pipelines most of the time."""
         rng = self.rng
         failed = rng.random() < failure_ratio
+        app_id, pipeline = None, None
+        if target.app_ids:
+            index = int(rng.random() * len(target.app_ids))
+            app_id, pipelines = target.app_ids[index], target.pipelines_of(index)
+            if pipelines and rng.random() < PIPELINE_SHARE:
+                pipeline = _one_of(rng, pipelines)
+        error_code, status_code = failure(rng) if failed else (None, 200)
+        profile = DIRECT if pipeline is None else pipeline.profile
         return ActivityEvent(
             org_id=target.org_id,
             workspace_id=target.workspace_id,
-            app_id=_one_of(rng, target.app_ids) if target.app_ids else None,
+            app_id=app_id,
             execution_id=f"exe-{rng.getrandbits(48):012x}",
             success=not failed,
-            status_code=_one_of(rng, FAILED_CODES) if failed else 200,
-            duration_ms=20 + int(rng.random() * 4_981),
+            status_code=status_code,
+            duration_ms=profile.duration_ms(rng),
             late_us=late_us,
+            augmentation_id=None if pipeline is None else pipeline.augmentation_id,
+            error_code=error_code,
+            token_usage=profile.token_usage(rng, error_code, failed),
         )
 
     def api_call_in(self, target: WorkspaceTarget) -> ActivityEvent:

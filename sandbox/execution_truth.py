@@ -101,11 +101,12 @@ class ExecutionTruth(BaseModel):
     workspaces: dict[str, WorkspaceExecutions]
 
 
-def _utc(micros: int) -> str:
+def utc_text(micros: int) -> str:
+    """`micros` as a UTC time to the second, as the truth bodies write bucket edges."""
     return from_micros(micros).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _range(connection: sqlite3.Connection, query: ExecutionTruthQuery) -> tuple[int, int]:
+def truth_range(connection: sqlite3.Connection, query: ExecutionTruthQuery) -> tuple[int, int]:
     """[start, end) in microseconds, with the defaults filled in."""
     end = query.instant(query.end)
     end_us = to_micros(end) if end is not None else to_micros(datetime.now(UTC))
@@ -165,7 +166,7 @@ def read_execution_truth(
     connection.execute("BEGIN")
     try:
         generated_at = now_iso()
-        edges = bucket_edges(query.resolution, zone, *_range(connection, query))
+        edges = bucket_edges(query.resolution, zone, *truth_range(connection, query))
         workspaces = _all_time(connection, late_us)
         counts = _bucket_counts(connection, edges, late_us) if edges else {}
     finally:
@@ -174,8 +175,8 @@ def read_execution_truth(
         workspace.buckets = [
             ExecutionBucket(
                 start=from_micros(edges[index]).astimezone(zone).isoformat(),
-                start_utc=_utc(edges[index]),
-                end_utc=_utc(edges[index + 1]),
+                start_utc=utc_text(edges[index]),
+                end_utc=utc_text(edges[index + 1]),
                 total=total,
                 failed=failed,
                 late=late,

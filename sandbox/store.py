@@ -21,7 +21,7 @@ class Listing:
     columns: tuple[str, ...]
     booleans: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()  # left out of the item when NULL
-    json_columns: dict[str, str] = field(default_factory=dict)  # name → SQL giving a JSON array
+    json_columns: dict[str, str] = field(default_factory=dict)  # name → SQL giving JSON or NULL
 
 
 def _ids_of(table: str, column: str) -> str:
@@ -73,12 +73,15 @@ ACTIVITY = Listing(
         "timestamp",
         "workspace_id",
         "app_id",
+        "augmentation_id",
         "execution_id",
         "success",
         "status_code",
+        "error_code",
         "duration_ms",
     ),
     booleans=frozenset({"success"}),
+    json_columns={"token_usage": "t.token_usage"},
 )
 
 
@@ -100,7 +103,7 @@ def _item(listing: Listing, row: sqlite3.Row) -> dict[str, Any]:
             continue
         if column in listing.booleans:
             value = bool(value)
-        elif column in listing.json_columns:
+        elif column in listing.json_columns and value is not None:
             value = json.loads(value)
         item[column] = value
     return item
