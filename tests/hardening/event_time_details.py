@@ -1,5 +1,5 @@
-"""Execution details two ways: recounted from the platform's own activity records (without the
-exporter's code) and read from the detail counters in Prometheus at the bucket boundaries.
+"""Execution details two ways: the sandbox's truth (`/_sandbox/truth/details`) and the detail
+counters in Prometheus read at the bucket boundaries.
 
 Every detail counter series (tokens per kind, executions per app and per pipeline, failures per
 error code, the latency histogram's `_count` and every `le` bucket) is compared per hourly bucket
@@ -10,17 +10,15 @@ differs with the numbers on both sides.
 from __future__ import annotations
 
 import bisect
-import itertools
-import math
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prometheus_client.utils import floatToGoString
+import requests
 
-from tests.hardening.event_time_buckets import DAYS, HOURS, ZONES
+from tests.hardening.event_time_buckets import DAYS, HOURS, ZONES, epoch
 from tests.hardening.event_time_stack import QUARTER_HOUR
 from tests.support.prometheus import PrometheusServer
 from tests.support.sandbox import SandboxServer
@@ -28,82 +26,57 @@ from vocabulary import details as cat
 
 SeriesKey = tuple[str, frozenset[tuple[str, str]]]  # sample name, labels
 HISTOGRAM = cat.EXECUTION_DURATION.name
-COUNTERS = tuple(f for f in cat.DETAIL_FAMILIES if f.kind == "counter" and "org_id" in f.labels)
 SAMPLES = {
-    **{family.sample_name: family.labels for family in COUNTERS if family != cat.LABEL_OVERFLOW},
+    **{f.sample_name: f.labels for f in cat.DETAIL_FAMILIES if f.kind == "counter"},
     HISTOGRAM + "_bucket": (*cat.EXECUTION_DURATION.labels, "le"),
     HISTOGRAM + "_count": cat.EXECUTION_DURATION.labels,
 }
+del SAMPLES[cat.LABEL_OVERFLOW.sample_name]  # per org; the cap test reads it
 
 
-def platform_executions(sandbox: SandboxServer) -> list[dict[str, Any]]:
-    """Every execution record of every org, as the platform lists them."""
-    found = []
-    for org_id in sandbox.org_ids():
-        cursor = None
-        while True:
-            params = {"start_time": "1970-01-01T00:00:00Z", "end_time": "2100-01-01T00:00:00Z"}
-            params |= {"limit": "200"} | ({"cursor": cursor} if cursor else {})
-            response = sandbox.get(f"/v1/orgs/{org_id}/activity", **params)
-            assert response.status_code == 200, response.text
-            body = response.json()
-            found += [dict(item, org_id=org_id) for item in body["activities"]]
-            cursor = body["next_cursor"]
-            if not body["has_more"]:
-                break
-    return [item for item in found if item.get("execution_id") is not None]
+def detail_truth(sandbox: SandboxServer, zone: str | None) -> dict[str, Any]:
+    """The sandbox's details per workspace: hours (`zone` None) or the days of `zone`."""
+    params = {"resolution": "hour" if zone is None else "day", "tz": zone or "UTC"}
+    response = requests.get(f"{sandbox.url}/_sandbox/truth/details", params=params, timeout=60)
+    assert response.status_code == 200, response.text
+    return dict(response.json()["workspaces"])
 
 
-def _counted(item: dict[str, Any]) -> Iterator[tuple[str, dict[str, str], int]]:
-    """(sample name, labels besides org and workspace, amount) an execution adds, recounted from
-    the contract (no caps: the runs stay under them)."""
-    duration, app, pipeline = (
-        item.get("duration_ms"),
-        item.get("app_id"),
-        item.get("augmentation_id"),
-    )
-    failed = item["success"] is False
-    if duration is not None:
-        for bound in (*cat.DURATION_BUCKETS, math.inf):
-            if duration / 1000 <= bound:
-                yield HISTOGRAM + "_bucket", {"le": floatToGoString(bound)}, 1
-        yield HISTOGRAM + "_count", {}, 1
-    for kind, count in (item.get("token_usage") or {}).items():
+def summary_series(summary: dict[str, Any]) -> Iterator[tuple[str, dict[str, str], int]]:
+    """(sample name, labels besides org and workspace, count) of one truth summary."""
+    yield HISTOGRAM + "_count", {}, summary["count"]
+    for le, count in summary["le"].items():
+        yield HISTOGRAM + "_bucket", {"le": le}, count
+    for kind, count in summary["tokens"].items():
         yield cat.TOKENS.sample_name, {"kind": kind}, count
-    if app is not None:
-        yield cat.APP_EXECUTIONS.sample_name, {"app_id": app}, 1
-        if failed:
-            yield cat.APP_EXECUTIONS_FAILED.sample_name, {"app_id": app}, 1
-        if pipeline is not None:
-            labels = {"app_id": app, "augmentation_id": pipeline}
-            yield cat.PIPELINE_EXECUTIONS.sample_name, labels, 1
-            if failed:
-                yield cat.PIPELINE_EXECUTIONS_FAILED.sample_name, labels, 1
-    if failed:
-        code = item.get("error_code") or cat.STATUS_CODE_PREFIX + str(item.get("status_code"))
-        yield cat.FAILURES_BY_CODE.sample_name, {"error_code": code}, 1
+    for app, counts in summary["apps"].items():
+        yield cat.APP_EXECUTIONS.sample_name, {"app_id": app}, counts["total"]
+        yield cat.APP_EXECUTIONS_FAILED.sample_name, {"app_id": app}, counts["failed"]
+    for pipeline in summary["pipelines"]:
+        labels = {"app_id": pipeline["app_id"], "augmentation_id": pipeline["augmentation_id"]}
+        yield cat.PIPELINE_EXECUTIONS.sample_name, labels, pipeline["total"]
+        yield cat.PIPELINE_EXECUTIONS_FAILED.sample_name, labels, pipeline["failed"]
+    for code, count in summary["error_codes"].items():
+        yield cat.FAILURES_BY_CODE.sample_name, {"error_code": code}, count
 
 
-def expected_series(records: list[dict[str, Any]]) -> dict[SeriesKey, list[tuple[float, int]]]:
-    """Per detail series, (activity time, amount) of every execution it counts."""
-    series: dict[SeriesKey, list[tuple[float, int]]] = {}
-    for item in records:
-        at = datetime.fromisoformat(item["timestamp"].replace("Z", "+00:00")).timestamp()
-        base = {"org_id": item["org_id"], "workspace_id": item["workspace_id"]}
-        for name, labels, amount in _counted(item):
-            series.setdefault((name, frozenset((base | labels).items())), []).append((at, amount))
-    return series
+def keyed(org_id: str, workspace_id: str, summary: dict[str, Any]) -> dict[SeriesKey, int]:
+    """A truth summary as counts per detail series."""
+    base = {"org_id": org_id, "workspace_id": workspace_id}
+    return {
+        (name, frozenset((base | labels).items())): count
+        for name, labels, count in summary_series(summary)
+    }
 
 
-def capped_values(records: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    """Per (workspace, capped label), how many distinct values the records carry."""
-    values: dict[tuple[str, str], set[str]] = {}
-    for item in records:
-        for name, labels, _ in _counted(item):
-            for label in ("app_id", "augmentation_id", "error_code", "kind"):
-                if label in labels and not name.startswith(HISTOGRAM):
-                    values.setdefault((item["workspace_id"], label), set()).add(labels[label])
-    return {key: len(found) for key, found in values.items()}
+def distinct_values(summary: dict[str, Any]) -> dict[str, int]:
+    """How many distinct values of each capped label a truth summary holds."""
+    return {
+        "app_id": len(summary["apps"]),
+        "augmentation_id": len({p["augmentation_id"] for p in summary["pipelines"]}),
+        "error_code": len(summary["error_codes"]),
+        "kind": len(summary["tokens"]),
+    }
 
 
 class DetailsAtBoundaries:
@@ -121,8 +94,8 @@ class DetailsAtBoundaries:
                 "query_range", query=expr, start=first, end=last, step=QUARTER_HOUR
             )
             for item in data["result"]:
-                key = (name, frozenset(item["metric"].items()))
                 pairs = [(float(t), float(v)) for t, v in item["values"]]
+                key = (name, frozenset(item["metric"].items()))
                 self.points[key] = ([t for t, _ in pairs], [v for _, v in pairs])
             for item in prometheus.query(expr, now):
                 self.at_now[(name, frozenset(item["metric"].items()))] = float(item["value"][1])
@@ -138,44 +111,52 @@ class DetailsAtBoundaries:
 
 
 def bucket_spans(now: float, zone: str | None) -> list[tuple[float, float]]:
-    """(start, end) of the last `HOURS` UTC hours (`zone` None) or `DAYS` days of `zone`; the
-    last one ends now."""
+    """(start, end) of the last `HOURS` UTC hours (`zone` None) or `DAYS` days of `zone`, as
+    the façade's series list them; the last one ends now."""
     if zone is None:
         start = now - now % 3600 - (HOURS - 1) * 3600
         starts = [start + 3600 * index for index in range(HOURS)]
     else:
         today = datetime.fromtimestamp(now, ZoneInfo(zone)).date()
         days = [today - timedelta(days=DAYS - 1 - index) for index in range(DAYS)]
-        starts = [
-            datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone)).timestamp()
-            for day in days
-        ]
+        starts = [datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(zone)).timestamp() for d in days]
     return list(zip(starts, [*starts[1:], now], strict=True))
 
 
-def detail_mismatches(records: list[dict[str, Any]], prometheus: PrometheusServer) -> list[str]:
-    """Every bucket and total of every detail series that differs from the recount of the
-    platform's `records`; to be called once the exporter has settled past the last one."""
+def _mismatches(
+    label: str, served: DetailsAtBoundaries, spans: list[tuple[float, float]], truth: dict
+) -> list[str]:
+    """The buckets of `spans` where a series' increase is not the truth's (start → counts)."""
+    keys = set(served.at_now) | {key for counts in truth.values() for key in counts}
+    wrong = []
+    for key in sorted(keys, key=repr):
+        for start, end in spans:
+            expected = truth.get(start, {}).get(key, 0)
+            value = served.value(key, end) - served.value(key, start)
+            if value != expected:
+                when = datetime.fromtimestamp(start, UTC).isoformat()
+                wrong.append(f"{label} {when} {key}: Prometheus {value:g}, truth {expected}")
+    return wrong
+
+
+def detail_mismatches(sandbox: SandboxServer, prometheus: PrometheusServer) -> list[str]:
+    """Every total and every bucket (hourly, and daily in each zone) of every detail series
+    that differs from the truth; to be called once the exporter has settled past the last
+    execution."""
     now = time.time()
-    expected = expected_series(records)
     served = DetailsAtBoundaries(prometheus, now)
     wrong = []
-    spans = [(zone, span) for zone in (None, *ZONES) for span in bucket_spans(now, zone)]
-    for key in sorted(expected.keys() | served.at_now.keys(), key=repr):
-        counted = sorted(expected.get(key, []))
-        times, running = (
-            [at for at, _ in counted],
-            [0, *itertools.accumulate(a for _, a in counted)],
-        )
-        total = served.value(key, now)
-        if total != running[-1]:
-            wrong.append(f"{key}: total {total:g}, truth {running[-1]}")
-        for zone, (start, end) in spans:
-            truth = (
-                running[bisect.bisect_left(times, end)] - running[bisect.bisect_left(times, start)]
-            )
-            value = served.value(key, end) - served.value(key, start)
-            if value != truth:
-                when = datetime.fromtimestamp(start, UTC).isoformat()
-                wrong.append(f"{key} {zone or 'hourly'} {when}: {value:g}, truth {truth}")
+    for zone in (None, *ZONES):
+        truth: dict[float, dict[SeriesKey, int]] = {}
+        totals: dict[SeriesKey, int] = {}
+        for ws, entry in detail_truth(sandbox, zone).items():
+            totals |= keyed(entry["org_id"], ws, entry)
+            for bucket in entry["buckets"]:
+                counts = truth.setdefault(epoch(bucket["start_utc"].replace("Z", "+00:00")), {})
+                counts |= keyed(entry["org_id"], ws, bucket)
+        label = zone or "hourly"
+        wrong += _mismatches(label, served, bucket_spans(now, zone), truth)
+        for key in sorted(totals.keys() | served.at_now.keys(), key=repr):
+            if served.value(key, now) != totals.get(key, 0):
+                wrong.append(f"{label} total {key}: {served.value(key, now):g}, {totals.get(key)}")
     return wrong
