@@ -4,7 +4,9 @@ Every org has the same number of workspaces, every workspace the same apps, name
 resources; only the ids differ, so each list body is prepared once and served as bytes. Seven
 workspaces in ten (ids not ending in 0, 4 or 8) hold a third source kind and a second secret
 kind, so the label sets of `sources` and `secrets` vary as on a real platform. The activity is
-empty: executions are counted at 0 for every workspace. No authentication is checked.
+empty (executions are counted at 0 for every workspace) unless `--activity-interval` is set:
+then every workspace runs an execution with details every that many seconds from the start on
+(`bench.synthetic_activity`). No authentication is checked.
 
 Run: `.venv/bin/python -m bench.synthetic_platform --port 8080 --workspaces 2500`.
 """
@@ -13,9 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from bench.synthetic_activity import Activity
 
 PAGE = 200
 
@@ -33,8 +38,13 @@ def workspace_ids(workspaces: int) -> list[str]:
 class Bodies:
     """The prepared body of every list kind."""
 
-    def __init__(self, workspaces: int, apps: int, namespaces: int) -> None:
+    def __init__(
+        self, workspaces: int, apps: int, namespaces: int, activity_interval: int = 0
+    ) -> None:
         self.workspaces = workspace_ids(workspaces)
+        self.activity = Activity(
+            self.workspaces, activity_interval, int(time.time()), apps, time.time
+        )
         app_ids = [f"app-{n}" for n in range(apps)]
         self.lists: dict[str, bytes] = {
             "apps": _list("apps", [{"app_id": a, "total_releases": 3} for a in app_ids]),
@@ -83,6 +93,8 @@ class Bodies:
         kind = parts[-1] or parts[-2]
         if len(parts) == 4 and kind == "workspaces":
             return self.workspace_page(query)
+        if kind == "activity" and self.activity.interval and "start_time" in query:
+            return self.activity.page(query)
         variant = _variant(parts[4] if len(parts) > 4 else query.get("workspace_id", [""])[0])
         if kind == "sources":
             return self.sources[variant]
@@ -154,8 +166,12 @@ def main() -> None:
     parser.add_argument("--workspaces", type=int, default=2500, help="per org")
     parser.add_argument("--apps", type=int, default=1, help="per workspace")
     parser.add_argument("--namespaces", type=int, default=1, help="per app")
+    parser.add_argument(
+        "--activity-interval", type=int, default=0, help="seconds between a workspace's executions"
+    )
     args = parser.parse_args()
-    serve(args.port, Bodies(args.workspaces, args.apps, args.namespaces))
+    bodies = Bodies(args.workspaces, args.apps, args.namespaces, args.activity_interval)
+    serve(args.port, bodies)
 
 
 if __name__ == "__main__":

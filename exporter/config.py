@@ -7,8 +7,9 @@ and raises one `ConfigError` listing them all, so an operator fixes a config in 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -17,6 +18,7 @@ from exporter import setting_values as parse
 from exporter.platform.client import PlatformTarget, RequestPolicy
 from exporter.platform.token import TokenFileError, read_token_file
 from exporter.shards import Shard, parse_shard
+from vocabulary.details import LABEL_CAPS
 from vocabulary.ids import ID_MAX_LENGTH, valid_id
 
 ENV_PREFIX = "EXPORTER_"
@@ -59,6 +61,11 @@ class ExporterConfig:
     listen_address: str = "127.0.0.1:9877"
     app_metrics: bool = True
     namespace_metrics: bool = True
+    pipeline_metrics: bool = True
+    # Distinct values per workspace that keep their own series (`exporter.ledger.details`).
+    label_caps: Mapping[str, int] = field(
+        default_factory=lambda: MappingProxyType(dict(LABEL_CAPS))
+    )
     log_level: str = "INFO"
     platform_token_file: Path | None = None
     inventory_page_size: int | None = None
@@ -136,6 +143,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "listen_address": parse.listen_address,
     "app_metrics": parse.boolean,
     "namespace_metrics": parse.boolean,
+    "pipeline_metrics": parse.boolean,
+    "label_caps": parse.label_caps,
     "log_level": parse.log_level,
     # Read at start (to fail early) and again whenever the platform refuses the token.
     "platform_token_file": parse.path,

@@ -64,7 +64,9 @@ class ExporterService:
         self.config = config
         self.clock = clock
         self.stopping = threading.Event()
-        self.ledger = Ledger(config.ledger_path)  # first: a bad ledger stops the start
+        self.ledger = Ledger(
+            config.ledger_path, config.label_caps
+        )  # first: a bad ledger stops the start
         self.session = session or platform_session(config.concurrency, config.platform_url)
         self.requests = RequestCounter()
         client = self._platform_client()
@@ -121,6 +123,7 @@ class ExporterService:
             org_ids=config.org_ids,
             app_metrics=config.app_metrics,
             namespace_metrics=config.namespace_metrics,
+            pipeline_metrics=config.pipeline_metrics,
             clock=self.clock,
             mark_exposed=self.ledger.mark_exposed,
             exposure_hold=config.exposure_hold,

@@ -7,11 +7,14 @@ can act on; `exporter.config` names the setting and where the value came from.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
+
+from vocabulary.details import LABEL_CAPS
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -118,3 +121,27 @@ def log_level(value: Any) -> str:
     if level not in LOG_LEVELS:
         raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
     return level
+
+
+def label_caps(value: Any) -> Mapping[str, int]:
+    """Caps per capped label, from a mapping or `label=cap,label=cap`; the labels not named
+    keep their default cap (`vocabulary.details.LABEL_CAPS`)."""
+    if isinstance(value, str):
+        pairs = [part.partition("=") for part in value.split(",") if part.strip()]
+        if any(not sep for _, sep, _ in pairs):
+            raise ValueError(
+                "must be label=cap pairs separated by commas, e.g. error_code=20,kind=8"
+            )
+        value = {name.strip(): cap.strip() for name, _, cap in pairs}
+    if not isinstance(value, Mapping):
+        raise ValueError("must be a mapping of label to cap or label=cap,label=cap")
+    unknown = sorted(str(name) for name in value if name not in LABEL_CAPS)
+    if unknown:
+        raise ValueError(f"unknown labels {unknown}; capped labels are {sorted(LABEL_CAPS)}")
+    caps = dict(LABEL_CAPS)
+    for name, cap in value.items():
+        try:
+            caps[name] = integer(0, 1_000_000)(cap)
+        except (ValueError, TypeError):
+            raise ValueError(f"the cap of {name} is {cap!r}; must be a whole number >= 0") from None
+    return MappingProxyType(caps)

@@ -115,6 +115,11 @@ class OrgEvents:
         return min(self.exposed, self.complete_until)
 
 
+def effective_micros(micros: int, settled: int | None) -> int:
+    """When a record counts: its own time, or the settled point it arrived after."""
+    return micros if settled is None or micros >= settled else settled
+
+
 def read_events(connection: sqlite3.Connection) -> dict[str, OrgEvents]:
     """Every org's event-time state as committed."""
     bases: dict[tuple[str, str], tuple[int, int]] = {}
@@ -184,9 +189,8 @@ def record(
     slots: Counter[tuple[str, int, bool]] = Counter()
     late = 0
     for execution in counted:
-        micros = execution.micros
-        if previous is not None and micros < previous:
-            micros, late = previous, late + 1
+        micros = effective_micros(execution.micros, previous)
+        late += micros != execution.micros
         slots[(execution.workspace_id, floor_to(micros // SECOND, SLOT), execution.failed)] += 1
     for ws, slot in sorted({(ws, slot) for ws, slot, _ in slots}):
         failed = slots[(ws, slot, True)]

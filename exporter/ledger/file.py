@@ -24,13 +24,16 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-from exporter.ledger import event_time
+from exporter.ledger import details, event_time
 
-SCHEMA_VERSION = 2
-# Version 1 had no event-time tables; they are added when it is first opened for writing.
-UPGRADABLE_VERSIONS = frozenset({1})
+SCHEMA_VERSION = 3
+# Version 1 had no event-time tables, version 2 no detail tables; the missing ones are added
+# when such a ledger is first opened for writing (its counts stay as they are).
+UPGRADABLE_VERSIONS = frozenset({1, 2})
+EVENT_TIME_VERSION = 2  # the first version with the event-time tables
+ADDED_TABLES = event_time.SCHEMA + details.SCHEMA
 SCHEMA = (
-    event_time.SCHEMA
+    ADDED_TABLES
     + """
 CREATE TABLE executions (
     org_id TEXT NOT NULL, workspace_id TEXT NOT NULL,
@@ -46,7 +49,7 @@ CREATE INDEX seen_by_time ON seen (org_id, micros);
 """
 )
 BASE_TABLES = frozenset({"executions", "high_water", "seen"})
-TABLES = BASE_TABLES | event_time.TABLES
+TABLES = BASE_TABLES | event_time.TABLES | details.TABLES
 # How long a write waits for a lock held by someone else before it counts as failed.
 BUSY_TIMEOUT_MS = 2000
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -180,7 +183,7 @@ def upgrade(connection: sqlite3.Connection) -> None:
     if connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
         return
     connection.executescript(
-        f"BEGIN IMMEDIATE; {event_time.SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+        f"BEGIN IMMEDIATE; {ADDED_TABLES} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
     )
 
 

@@ -25,9 +25,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 
-from exporter.ledger import event_time, history
+from exporter.ledger import details, event_time, history
+from exporter.ledger.details import WorkspaceDetails
 from exporter.ledger.event_time import OrgEvents
 from exporter.ledger.file import (
+    EVENT_TIME_VERSION,
     SCHEMA_VERSION,
     LedgerCorrupt,
     LedgerError,
@@ -37,6 +39,7 @@ from exporter.ledger.file import (
     open_writable,
 )
 from exporter.platform.api import ExecutionRecord
+from vocabulary.details import LABEL_CAPS
 
 __all__ = [
     "CommitResult",
@@ -65,6 +68,10 @@ class LedgerView:
         default_factory=lambda: MappingProxyType({})
     )
     history_through: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # org → workspace → detail series → count at the org's exposure time (`ledger.details`)
+    details: Mapping[str, Mapping[str, WorkspaceDetails]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,11 @@ class CommitResult:
     late: int = 0
 
 
-def _read_view(connection: sqlite3.Connection, version: int, events: bool = True) -> LedgerView:
-    """Everything committed, as the database holds it (whoever committed it); `events` False
-    for a version-1 ledger read without writing, which has no event-time tables yet."""
+def _read_view(
+    connection: sqlite3.Connection, version: int, schema: int = SCHEMA_VERSION
+) -> LedgerView:
+    """Everything committed, as the database holds it (whoever committed it); an older
+    `schema` read without writing lacks the tables added since (event time, details)."""
     rows = connection.execute("SELECT org_id, workspace_id, total, failed FROM executions")
     counts = {(org, ws): (int(total), int(failed)) for org, ws, total, failed in rows}
     marks = connection.execute("SELECT org_id, micros FROM high_water")
@@ -88,14 +97,18 @@ def _read_view(connection: sqlite3.Connection, version: int, events: bool = True
         MappingProxyType({org: int(micros) for org, micros in marks}),
         version,
     )
-    if not events:
+    if schema < EVENT_TIME_VERSION:
         return LedgerView(*base)
+    events = event_time.read_events(connection)
+    shown_at = {org: org_events.exposure_time() for org, org_events in events.items()}
+    found = details.read_details(connection, shown_at) if schema >= SCHEMA_VERSION else {}
     return LedgerView(
         *base,
-        MappingProxyType(event_time.read_events(connection)),
+        MappingProxyType(events),
         MappingProxyType(event_time.read_starts(connection)),
         MappingProxyType(event_time.read_history(connection)),
         MappingProxyType(history.read_progress(connection)),
+        MappingProxyType(found),
     )
 
 
@@ -106,7 +119,7 @@ def _read_only_view(path: Path) -> LedgerView:
         return LedgerView()
     try:
         schema = connection.execute("PRAGMA user_version").fetchone()[0]
-        return _read_view(connection, version=1, events=schema == SCHEMA_VERSION)
+        return _read_view(connection, version=1, schema=schema)
     except sqlite3.Error as error:
         raise failure(path, "read", error) from None
     finally:
@@ -116,8 +129,9 @@ def _read_only_view(path: Path) -> LedgerView:
 class Ledger:
     """The SQLite ledger; one writer (the activity poller), any number of readers of `view`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, label_caps: Mapping[str, int] = LABEL_CAPS) -> None:
         self.path = path
+        self._caps = MappingProxyType(dict(label_caps))
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         try:
@@ -164,7 +178,9 @@ class Ledger:
         """Count unseen records (by their effective time too), move the high-water mark and the
         settled point (default: the high-water mark), forget old ids: all atomically."""
         marks = (high_water, prune_before, high_water if settled is None else settled)
-        return self._transaction(lambda connection: _count(connection, org_id, records, marks))
+        return self._transaction(
+            lambda connection: _count(connection, org_id, records, marks, self._caps)
+        )
 
     def begin(self, org_id: str, micros: int) -> int:
         """Where the org's live polls begin: `micros`, unless recorded before (µs)."""
@@ -181,7 +197,7 @@ class Ledger:
 
     def mark_exposed(self, org_id: str, boundary: int) -> None:
         """Remember that every 15-minute boundary of the org before `boundary` (s) was shown."""
-        self._transaction(lambda connection: event_time.mark_exposed(connection, org_id, boundary))
+        self._transaction(lambda connection: _mark_exposed(connection, org_id, boundary))
 
     def _transaction(self, work: Callable[[sqlite3.Connection], Result]) -> Result:
         """`work` in one write transaction; the view is then exactly what was committed."""
@@ -217,6 +233,7 @@ def _count(
     org_id: str,
     records: Sequence[ExecutionRecord],
     marks: tuple[int, int, int],
+    caps: Mapping[str, int],
 ) -> CommitResult:
     """Count unseen records, move the marks and forget old ids, inside a transaction."""
     high_water, prune_before, settled = marks
@@ -231,7 +248,9 @@ def _count(
             added[(record.workspace_id, record.failed)] += 1
             new.append(record)
     _add_counts(connection, org_id, added)
+    details.record(connection, org_id, new, caps)  # before the settled point moves
     late = event_time.record(connection, org_id, new, settled)
+    details.fold_shown(connection, org_id)
     connection.execute(
         "INSERT INTO high_water (org_id, micros) VALUES (?, ?) ON CONFLICT (org_id) "
         "DO UPDATE SET micros = max(micros, excluded.micros)",
@@ -242,6 +261,11 @@ def _count(
     ).rowcount
     counted = sum(added.values())
     return CommitResult(counted, len(records) - counted, pruned, late)
+
+
+def _mark_exposed(connection: sqlite3.Connection, org_id: str, boundary: int) -> None:
+    event_time.mark_exposed(connection, org_id, boundary)
+    details.fold_shown(connection, org_id)
 
 
 def _add_counts(

@@ -45,6 +45,7 @@ class MetricSources:
     org_ids: tuple[str, ...]
     app_metrics: bool = True
     namespace_metrics: bool = True
+    pipeline_metrics: bool = True
     clock: Callable[[], float] = time.time
     mark_exposed: Callable[[str, int], None] = lambda org_id, boundary: None
     exposure_hold: float = 30.0
@@ -153,4 +154,10 @@ class SelfCollector(Collector):
         yield families.stale_family(snapshot, sources.org_ids)
         yield families.request_family(sources.requests.snapshot())
         yield from families.ledger_families(ledger, sources.org_ids, sources.clock())
-        yield families.detail_family(sources.app_metrics, sources.namespace_metrics)
+        yield families.detail_family(
+            {
+                "app": sources.app_metrics,
+                "namespace": sources.namespace_metrics,
+                "pipeline": sources.pipeline_metrics,
+            }
+        )

@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 
 from exporter.inventory.snapshot import InventorySnapshot
 from exporter.ledger.store import LedgerView
@@ -20,12 +25,14 @@ from vocabulary import catalogue as cat
 SECOND = 1_000_000  # ledger times are integer microseconds
 
 
-def new_family(family: cat.Family) -> GaugeMetricFamily | CounterMetricFamily:
+def new_family(family: cat.Family) -> Any:
     """An empty family of the catalogue entry's type, labels and HELP."""
     if family.kind == "counter":
         return CounterMetricFamily(family.name, family.help, labels=family.labels)
     if family.kind == "gauge":
         return GaugeMetricFamily(family.name, family.help, labels=family.labels)
+    if family.kind == "histogram":
+        return HistogramMetricFamily(family.name, family.help, labels=family.labels)
     raise ValueError(f"{family.name}: the exporter renders no {family.kind} families")
 
 
@@ -147,10 +154,9 @@ def ledger_families(ledger: LedgerView, org_ids: Iterable[str], now: float) -> l
     return [high_water, lag]
 
 
-def detail_family(app_metrics: bool, namespace_metrics: bool) -> Metric:
-    """Whether the per-app and per-namespace families are exported."""
+def detail_family(enabled: Mapping[str, bool]) -> Metric:
+    """Whether each detail level's families (per app, namespace, pipeline) are exported."""
     detail = new_family(cat.DETAIL_ENABLED)
-    enabled = {"app": app_metrics, "namespace": namespace_metrics}
     for level in cat.DETAIL_LEVELS:
         _add(detail, [level], enabled[level])
     return detail

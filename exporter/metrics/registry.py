@@ -15,6 +15,7 @@ from exporter.metrics.collectors import (
     MetricSources,
     SelfCollector,
 )
+from exporter.metrics.details import DetailCollector
 from exporter.metrics.event_time import EventTimeCollector
 
 
@@ -53,6 +54,14 @@ def build_registry(sources: MetricSources) -> OrderedRegistry:
             sources.mark_exposed,
             hold=sources.exposure_hold,
             step=sources.exposure_step,
+        )
+    )
+    registry.register(
+        DetailCollector(
+            sources.snapshot,
+            sources.ledger,
+            app_metrics=sources.app_metrics,
+            pipeline_metrics=sources.pipeline_metrics,
         )
     )
     registry.register(SelfCollector(sources))

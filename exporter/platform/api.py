@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from exporter.platform.details import NO_DETAILS, ExecutionDetails, execution_details
 from vocabulary.ids import path_segment
 
 # The list envelope and the error envelope.
@@ -140,6 +141,7 @@ class ExecutionRecord:
     micros: int
     workspace_id: str
     failed: bool
+    details: ExecutionDetails = NO_DETAILS
 
 
 def _field(item: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -240,12 +242,13 @@ def execution_record(item: Mapping[str, Any]) -> ExecutionRecord | None:
     """An activity item as an execution, or None for a plain API call (no `execution_id`)."""
     if _field(item, "execution_id", (str, int, type(None))) is None:
         return None
-    record_id = _field(item, "id", (str, int))
+    record_id = str(_field(item, "id", (str, int)))
     return ExecutionRecord(
-        record_id=str(record_id),
+        record_id=record_id,
         micros=parse_time(item.get("timestamp")),
         workspace_id=_field(item, "workspace_id", str),
         failed=_field(item, "success", bool) is False,
+        details=execution_details(item, record_id),
     )
 
 

@@ -224,6 +224,24 @@ def fixed_listings() -> list[WorkspaceListing]:
     return [full, empty, other]
 
 
+def fixed_details() -> dict[tuple[str, ...], int]:
+    """Detail series of one workspace, counted at its org's exposure time."""
+    return {
+        ("duration", "0"): 3,
+        ("duration", "5"): 2,
+        ("duration", "15"): 1,
+        ("duration_sum",): 3510,
+        ("tokens", "prompt"): 5120,
+        ("app", "app-1"): 6,
+        ("app_failed", "app-1"): 1,
+        ("pipeline", "app-1", "aug-1"): 4,
+        ("pipeline_failed", "app-1", "aug-1"): 1,
+        ("code", "MODEL_TIMEOUT"): 3,
+        ("code", "other"): 1,
+        ("overflow", "error_code"): 1,
+    }
+
+
 @pytest.fixture
 def fixed_sources() -> MetricSources:
     """Collector sources over a fixed snapshot, ledger view, status, request counts and clock."""
@@ -252,6 +270,7 @@ def fixed_sources() -> MetricSources:
                 )
             }
         ),
+        details=MappingProxyType({"org-a": {"ws-1": fixed_details()}}),
     )
     status = RunStatus()
     status.record("inventory", finished_at=1_735_689_603.0, duration=0.75, error=None)

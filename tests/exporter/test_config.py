@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from exporter.config import ConfigError, ExporterConfig, load_config
+from vocabulary.details import LABEL_CAPS
 
 REQUIRED_ENV = {
     "EXPORTER_PLATFORM_URL": "http://platform.test",
@@ -137,3 +138,33 @@ def test_config_is_frozen():
     with pytest.raises(AttributeError):
         config.concurrency = 3  # type: ignore[misc]
     assert isinstance(config, ExporterConfig)
+
+
+def test_detail_switches_and_label_caps(tmp_path):
+    config = load_config(None, REQUIRED_ENV)
+    assert config.pipeline_metrics and dict(config.label_caps) == LABEL_CAPS
+    env = REQUIRED_ENV | {
+        "EXPORTER_PIPELINE_METRICS": "off",
+        "EXPORTER_LABEL_CAPS": "error_code=5, kind=0",
+    }
+    config = load_config(None, env)
+    assert not config.pipeline_metrics
+    assert dict(config.label_caps) == LABEL_CAPS | {"error_code": 5, "kind": 0}
+    path = write(tmp_path / "c.yaml", "label_caps: {app_id: 3}\n")
+    assert load_config(path, REQUIRED_ENV).label_caps["app_id"] == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("error_code=-1", "the cap of error_code is '-1'"),
+        ("colour=3", "unknown labels ['colour']"),
+        ("error_code", "label=cap pairs"),
+        ("kind=many", "the cap of kind is 'many'"),
+    ],
+)
+def test_invalid_label_caps_are_refused_at_start(value, words):
+    with pytest.raises(ConfigError) as refused:
+        load_config(None, REQUIRED_ENV | {"EXPORTER_LABEL_CAPS": value})
+    assert "label_caps (from EXPORTER_LABEL_CAPS): " in str(refused.value)
+    assert words in str(refused.value)

@@ -6,7 +6,8 @@ Three runs share one boundary (once their stacks run, the next one far enough ah
 waits for it): clustered executions with nothing killed, the same under exporter SIGKILLs and
 Prometheus restarts, and records written late. Afterwards every hourly bucket and every daily
 bucket in four zones equals the sandbox's truth by execution time, failed counts included (read
-from Prometheus at the bucket boundaries), and the boundary's own sample is exact.
+from Prometheus at the bucket boundaries), and the boundary's own sample is exact; after the
+chaos, so does every bucket and total of every execution detail (`event_time_details`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.hardening.event_time_buckets import (
     Facade,
@@ -28,6 +30,7 @@ from tests.hardening.event_time_buckets import (
     at_instant,
     stamps_at,
 )
+from tests.hardening.event_time_details import detail_mismatches, detail_truth, distinct_values
 from tests.hardening.event_time_late import HourRange
 from tests.hardening.event_time_runs import (
     INSERTED,
@@ -40,15 +43,17 @@ from tests.hardening.event_time_runs import (
     prepare_chaos,
     prepare_late,
 )
-from tests.hardening.event_time_stack import Timeline
+from tests.hardening.event_time_stack import Timeline, settle
 from tests.sandbox.recompute_executions import execution_rows
 from vocabulary import catalogue as cat
+from vocabulary import details
 
 PREPARE: dict[str, Callable[[Path, Cleanup], Stream]] = {
     "boundary": prepare_boundary,
     "chaos": prepare_chaos,
     "late": prepare_late,
 }
+CODES = 10_000  # distinct error codes sent to one workspace by the cap test
 SCHEDULE = 2.0  # seconds for the streams to start waiting once the boundary is picked
 Runs = dict[str, Future[StreamedRun]]
 
@@ -170,6 +175,17 @@ def test_after_the_chaos_every_bucket_equals_the_truth(runs: Runs) -> None:
         assert run.prometheus.by_label(query, "workspace_id") == dict.fromkeys(series, 0.0)
 
 
+def test_after_the_chaos_every_detail_bucket_equals_the_truth(runs: Runs) -> None:
+    run: StreamedRun = runs["chaos"].result()
+    totals = detail_truth(run.sandbox, None)
+    for part in ("tokens", "apps", "pipelines", "error_codes"):
+        assert any(entry[part] for entry in totals.values()), (part, totals)
+    # Under the caps, so every value has its own series.
+    for entry in totals.values():
+        assert all(n <= details.LABEL_CAPS[k] for k, n in distinct_values(entry).items()), entry
+    assert detail_mismatches(run.sandbox, run.prometheus) == []
+
+
 # -- 3. late records -----------------------------------------------------------------------------
 
 
@@ -232,3 +248,35 @@ def test_hourly_buckets_count_late_records_at_the_settled_point(runs: Runs) -> N
         wrong += hours.mismatches(ws, facade.series(org, ws, None))
     print(f"\nhours with a range rather than an exact count: {hours.uncertain_hours()}")
     assert wrong == []
+
+
+# -- 4. caps (last: it adds executions to the boundary run) -----------------------------------
+
+
+def error_code_overflow(run: StreamedRun, org_id: str) -> float:
+    """The org's executions whose error code went to `other`, as Prometheus holds it now."""
+    name = details.LABEL_OVERFLOW.sample_name
+    value = run.prometheus.scalar(f'max({name}{{org_id="{org_id}", label="error_code"}})')
+    return value or 0.0
+
+
+def test_ten_thousand_error_codes_in_a_workspace_stay_within_its_cap(runs: Runs) -> None:
+    run: StreamedRun = runs["boundary"].result()
+    org_id, workspace_id = Truth.read(run.sandbox, None).pairs()[0]
+    cap, before_overflow = details.LABEL_CAPS["error_code"], error_code_overflow(run, org_id)
+    codes = [f"CODE_{n:05d}" for n in range(CODES)]
+    order = {"workspace_id": workspace_id, "count": CODES, "failed": True, "error_codes": codes}
+    answer = requests.post(f"{run.sandbox.url}/_sandbox/executions", json=order, timeout=120)
+    assert answer.status_code == 200, answer.text
+    settle(run.prometheus, run.sandbox.org_ids(), time.time() + 1)
+    truth = detail_truth(run.sandbox, None)[workspace_id]["error_codes"]
+    series = f'{details.FAILURES_BY_CODE.sample_name}{{workspace_id="{workspace_id}"}}'
+    query = f"max by (error_code) ({series})"
+    served = run.prometheus.by_label(query, "error_code")
+    admitted = {code: count for code, count in served.items() if code != details.OVERFLOW}
+    assert len(admitted) == cap and len(served) == cap + 1, sorted(served)
+    assert {code: truth[code] for code in admitted} == admitted
+    assert sum(served.values()) == sum(truth.values()) >= CODES
+    overflow = sum(count for code, count in truth.items() if code not in admitted)
+    assert served[details.OVERFLOW] == overflow >= CODES - cap
+    assert error_code_overflow(run, org_id) - before_overflow == overflow

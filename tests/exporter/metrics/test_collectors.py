@@ -23,6 +23,7 @@ from exporter.metrics.exposition import CachedExposition
 from exporter.metrics.registry import build_registry
 from tests.exporter.conftest import parse_samples, select
 from vocabulary import catalogue as cat
+from vocabulary import details
 
 GOLDEN = Path(__file__).parent / "golden" / "metrics.txt"
 
@@ -58,9 +59,15 @@ def test_every_family_comes_from_the_catalogue_with_its_type_and_help(fixed_sour
         assert families[family.name].type == family.kind
         assert families[family.name].documentation == family.help
         for sample in families[family.name].samples:
-            assert set(sample.labels) == set(family.labels), (family.name, sample)
+            bucket = sample.name.endswith("_bucket") and family.kind == "histogram"
+            expected = {*family.labels, "le"} if bucket else set(family.labels)
+            assert set(sample.labels) == expected, (family.name, sample)
             # Only the counters on the platform's clock carry their own timestamps.
-            timed = family in (cat.EXECUTIONS_BY_TIME, cat.EXECUTIONS_FAILED_BY_TIME)
+            timed = family in (
+                cat.EXECUTIONS_BY_TIME,
+                cat.EXECUTIONS_FAILED_BY_TIME,
+                *details.DETAIL_FAMILIES,
+            )
             assert (sample.timestamp is not None) == timed, (family.name, sample)
 
 
@@ -99,13 +106,23 @@ def test_self_metrics_report_runs_requests_and_ledger(fixed_sources):
 
 
 def test_detail_levels_can_be_switched_off(fixed_sources):
-    sources = dataclasses.replace(fixed_sources, app_metrics=False, namespace_metrics=False)
+    sources = dataclasses.replace(
+        fixed_sources, app_metrics=False, namespace_metrics=False, pipeline_metrics=False
+    )
     body = render(sources)
     names = {family.name for family in text_string_to_metric_families(body.decode())}
-    assert not names & {f.name for f in (*cat.APP_FAMILIES, *cat.NAMESPACE_FAMILIES)}
+    switched = (
+        *cat.APP_FAMILIES,
+        *cat.NAMESPACE_FAMILIES,
+        *details.APP_DETAIL_FAMILIES,
+        *details.PIPELINE_DETAIL_FAMILIES,
+    )
+    assert not names & {f.name for f in switched}
+    assert names >= {f.name for f in (*details.WORKSPACE_DETAIL_FAMILIES, details.LABEL_OVERFLOW)}
     samples = parse_samples(body.decode())
     detail = select(samples, cat.DETAIL_ENABLED.sample_name)
-    assert {dict(k)["level"]: v for k, v in detail.items()} == {"app": 0.0, "namespace": 0.0}
+    levels = {dict(k)["level"]: v for k, v in detail.items()}
+    assert levels == {"app": 0.0, "namespace": 0.0, "pipeline": 0.0}
 
 
 @pytest.mark.parametrize("collector_type", [InventoryCollector, ExecutionCollector, SelfCollector])

@@ -6,6 +6,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.metrics.collectors import ExecutionCollector, InventoryCollector, SelfCollector
+from exporter.metrics.details import DetailCollector
 from exporter.metrics.event_time import EventTimeCollector
 from exporter.metrics.registry import OrderedRegistry, build_registry
 
@@ -13,7 +14,13 @@ from exporter.metrics.registry import OrderedRegistry, build_registry
 def test_the_exporter_registry_holds_inventory_then_executions_then_self_metrics(fixed_sources):
     registry = build_registry(fixed_sources)
     kinds = [type(collector) for collector in registry.collectors]
-    assert kinds == [InventoryCollector, ExecutionCollector, EventTimeCollector, SelfCollector]
+    assert kinds == [
+        InventoryCollector,
+        ExecutionCollector,
+        EventTimeCollector,
+        DetailCollector,
+        SelfCollector,
+    ]
 
 
 def test_generate_latest_reads_the_collectors_in_the_listed_order(fixed_sources):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from exporter.platform import api
+from exporter.platform.details import ExecutionDetails
 
 
 def test_times_with_and_without_a_zone_are_utc_microseconds():
@@ -67,7 +68,7 @@ def test_only_records_with_an_execution_id_are_executions():
     assert api.execution_record(record) is None
     execution = api.execution_record({**record, "execution_id": "ex-1", "success": False})
     assert execution == api.ExecutionRecord(
-        "act-1", api.parse_time(record["timestamp"]), "ws-1", True
+        "act-1", api.parse_time(record["timestamp"]), "ws-1", True, ExecutionDetails("app-1")
     )
     with pytest.raises(api.RecordError):
         api.execution_record({**record, "execution_id": "ex-1", "success": None})
