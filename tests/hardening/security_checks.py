@@ -104,6 +104,8 @@ class Genuine:
         """Genuine values of every query parameter of an operation."""
         names = [p["name"] for p in document["paths"][template]["get"]["parameters"]]
         values = {**GENUINE_QUERY, "workspace_id": self.workspace_id}
+        if "days" in names:  # a window is hours or days (with a zone), never both
+            values.pop("hours", None)
         return {name: values[name] for name in names if name in values}
 
     def path_values(self) -> dict[str, str]:

@@ -80,7 +80,15 @@ def test_late_records_are_counted_by_their_timestamp(history_sandbox: SandboxSer
     before = _executions(history_sandbox, late_after=3000).json()["workspaces"][ws]
     answer = requests.post(
         f"{history_sandbox.url}/_sandbox/executions",
-        json={"workspace_id": ws, "count": 5, "failed": 2, "late_seconds": 3600},
+        # Shaped like the seeded records, which other tests of the shared sandbox inspect.
+        json={
+            "workspace_id": ws,
+            "count": 5,
+            "failed": 2,
+            "late_seconds": 3600,
+            "token_usage": {"prompt": 120, "completion": 40},
+            "error_codes": ["TOOL_ERROR"],
+        },
         timeout=30,
     ).json()
     after = _executions(history_sandbox, late_after=3000).json()["workspaces"][ws]
