@@ -137,14 +137,14 @@ class DetailTally:
         self.error_codes: Counter[str] = Counter()
         self.late = 0
 
-    def add(self, row: tuple[Any, ...]) -> None:
-        """Count one `DETAIL_ROWS` row."""
-        _, _, success, status, duration, app_id, augmentation_id, code, usage, late = row
+    def add(self, row: tuple[Any, ...], usage: dict[str, int] | None) -> None:
+        """Count one `DETAIL_ROWS` row whose `token_usage` reads `usage`."""
+        _, _, success, status, duration, app_id, augmentation_id, code, _, late = row
         failed = 1 - success
         self.durations.append(duration)
         self.late += late
         if usage is not None:
-            self.tokens.update(json.loads(usage))
+            self.tokens.update(usage)
         if app_id is not None:
             counts = self.apps.setdefault(app_id, [0, 0])
             counts[0], counts[1] = counts[0] + 1, counts[1] + failed
@@ -186,10 +186,11 @@ def _tallies(
     low, high = (edges[0], edges[-1]) if edges else (0, 0)
     for row in connection.execute(DETAIL_ROWS, (late_us,)):
         workspace_id, ts_us = row[0], row[1]
-        _tally_of(overall, workspace_id).add(row)
+        usage = None if row[8] is None else json.loads(row[8])
+        _tally_of(overall, workspace_id).add(row, usage)
         if low <= ts_us < high:
             own = buckets.setdefault(workspace_id, {})
-            _tally_of(own, bisect_right(edges, ts_us) - 1).add(row)
+            _tally_of(own, bisect_right(edges, ts_us) - 1).add(row, usage)
     return overall, buckets
 
 

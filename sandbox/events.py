@@ -18,16 +18,18 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class WorkspaceTarget:
     """A workspace activity can be written for, with its apps and each app's pipelines
-    (`pipelines[i]` belongs to `app_ids[i]`; apps past its end have none)."""
+    (`pipelines[i]` belongs to `app_ids[i]`; none given: no app has any)."""
 
     org_id: str
     workspace_id: str
     app_ids: tuple[str, ...]
     pipelines: tuple[tuple[Pipeline, ...], ...] = ()
 
-    def pipelines_of(self, index: int) -> tuple[Pipeline, ...]:
-        """The pipelines of the app at `index`."""
-        return self.pipelines[index] if index < len(self.pipelines) else ()
+    def __post_init__(self) -> None:
+        # One entry per app, so drawing an app and its pipelines costs a single index.
+        if len(self.pipelines) != len(self.app_ids):
+            padded = (*self.pipelines, *((),) * len(self.app_ids))[: len(self.app_ids)]
+            object.__setattr__(self, "pipelines", padded)
 
 
 def _pipelines(connection: sqlite3.Connection) -> dict[str, list[Pipeline]]:
@@ -87,7 +89,7 @@ class EventFactory:
         app_id, pipeline = None, None
         if target.app_ids:
             index = int(rng.random() * len(target.app_ids))
-            app_id, pipelines = target.app_ids[index], target.pipelines_of(index)
+            app_id, pipelines = target.app_ids[index], target.pipelines[index]
             if pipelines and rng.random() < PIPELINE_SHARE:
                 pipeline = _one_of(rng, pipelines)
         error_code, status_code = failure(rng) if failed else (None, 200)

@@ -2,9 +2,10 @@
 
 The shape a platform clock shows: each workspace lives in a zone (New York, Berlin, UTC,
 Kathmandu, Lord Howe, St John's) and is busier in its working hours and quieter at its weekends;
-plain API calls are mixed in and executions fail as in the live stream. Bursts of executions land
-within ±5 s of every UTC hour boundary and of every local midnight of `BURST_ZONES`, where an
-off-by-one bucketing shows; the 90 days before any date span clock changes in some of them.
+plain API calls are mixed in and executions fail, last and use tokens as in the live stream.
+Bursts of executions land within ±5 s of every UTC hour boundary and of every local midnight of
+`BURST_ZONES`, where an off-by-one bucketing shows; the 90 days before any date span clock
+changes in some of them.
 
 The records of each UTC hour are drawn from a generator seeded by the seed and that hour, so two
 histories of one seed agree on every hour both hold whole. Records are inserted in timestamp

@@ -5,11 +5,11 @@ alone, so the stream, the seeded history and every restart agree on it. Duration
 around the profile's median (log-uniform between 50 ms and 60 s, spread σ 0.5-1.3), clipped to
 [5 ms, 40 min]; executions that run no pipeline share `DIRECT`. Tokens come in the kinds the
 profile uses: prompt on all, completion on all but rerank pipelines, embedding on retrieval and
-some others, reasoning on some that complete; each record's counts are 0.5x to 1.5x the
-profile's typical ones (hundreds to tens of thousands). A failure carries an error code nine
-times in ten, drawn from a weighted set with a status code that fits it; failures that never
-reached a model carry no tokens, the others only their prompt. Draws use `rng.random()` and
-`math` alone: a seeded history draws millions of records.
+some others, reasoning on some that complete; a record uses one of `USAGE_VARIANTS` drawn per
+profile, each kind 0.5x to 1.5x its typical count (hundreds to tens of thousands). A failure
+carries an error code nine times in ten, drawn from a weighted set with a status code that fits
+it; failures that never reached a model carry no tokens, the others only their prompt. A record
+costs a few `rng.random()` calls and one `math.exp`: a seeded history draws millions of them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import json
 import math
 import random
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
+from statistics import NormalDist
 
 MIN_DURATION_MS = 5
 MAX_DURATION_MS = 40 * 60 * 1000
@@ -43,7 +44,19 @@ FAILURE_DRAWS: tuple[str | None, ...] = (
 )
 # Share of an app's executions that run one of its pipelines (when it has any).
 PIPELINE_SHARE = 0.75
-TWO_PI = 2.0 * math.pi
+QUANTILE_STEPS = 1024
+USAGE_VARIANTS = 64
+
+
+def _normal_quantiles(steps: int) -> tuple[float, ...]:
+    """Standard normal quantiles at 0/steps … steps/steps, the two ends cut short of infinity."""
+    normal, tail = NormalDist(), 0.25 / steps
+    inner = (normal.inv_cdf(i / steps) for i in range(1, steps))
+    return (normal.inv_cdf(tail), *inner, normal.inv_cdf(1.0 - tail))
+
+
+# A normal draw interpolates between neighbours: one uniform, no log, no trigonometry.
+NORMAL_QUANTILES = _normal_quantiles(QUANTILE_STEPS)
 
 
 def usage_text(usage: dict[str, int]) -> str:
@@ -53,34 +66,40 @@ def usage_text(usage: dict[str, int]) -> str:
 
 @dataclass(frozen=True)
 class Profile:
-    """A latency (lognormal: median in ms, spread σ) and the typical tokens per kind."""
+    """A latency (lognormal: median in ms, spread σ) and the `token_usage` texts of successes
+    and of failures that reached a model, drawn once (json.dumps per record is slow)."""
 
     median_ms: float
     sigma: float
-    tokens: tuple[tuple[str, int], ...]
-
-    @cached_property
-    def _templates(self) -> tuple[str, str]:
-        """`token_usage` text with %d for each kind's count: all kinds, and the prompt alone."""
-        every = usage_text({kind: 0 for kind, _ in self.tokens}).replace(":0", ":%d")
-        return every, usage_text({self.tokens[0][0]: 0}).replace(":0", ":%d")
+    usages: tuple[str, ...]
+    prompts: tuple[str, ...]
 
     def duration_ms(self, rng: random.Random) -> int:
-        """One duration drawn from the profile (Box-Muller on two uniforms)."""
-        normal = math.sqrt(-2.0 * math.log(1.0 - rng.random())) * math.cos(TWO_PI * rng.random())
+        """One duration drawn from the profile."""
+        x = rng.random() * QUANTILE_STEPS
+        index = int(x)
+        low = NORMAL_QUANTILES[index]
+        normal = low + (NORMAL_QUANTILES[index + 1] - low) * (x - index)
         ms = self.median_ms * math.exp(self.sigma * normal)
         return int(min(max(ms, MIN_DURATION_MS), MAX_DURATION_MS))
 
     def token_usage(self, rng: random.Random, error_code: str | None, failed: bool) -> str | None:
-        """One record's `token_usage` text (each kind 0.5x to 1.5x its typical count), None when
-        it used no tokens; written from a template since json.dumps per record is slow."""
+        """One record's `token_usage` text, None when it used no tokens."""
         if error_code in BEFORE_THE_MODEL:
             return None
-        every, prompt = self._templates
-        uniform = rng.random
-        if failed:
-            return prompt % (self.tokens[0][1] * (0.5 + uniform()))  # %d truncates
-        return every % tuple([typical * (0.5 + uniform()) for _, typical in self.tokens])
+        return (self.prompts if failed else self.usages)[int(rng.random() * USAGE_VARIANTS)]
+
+
+def make_profile(
+    rng: random.Random, median_ms: float, sigma: float, tokens: list[tuple[str, int]]
+) -> Profile:
+    """A profile whose records use each kind's typical count times 0.5 to 1.5."""
+
+    def variant(kinds: list[tuple[str, int]]) -> str:
+        return usage_text({kind: int(typical * (0.5 + rng.random())) for kind, typical in kinds})
+
+    usages = tuple(variant(tokens) for _ in range(USAGE_VARIANTS))
+    return Profile(median_ms, sigma, usages, tuple(variant(tokens[:1]) for _ in usages))
 
 
 @dataclass(frozen=True)
@@ -91,7 +110,12 @@ class Pipeline:
     profile: Profile
 
 
-DIRECT = Profile(900.0, 1.0, (("prompt", 1_200), ("completion", 350)))
+DIRECT = make_profile(
+    random.Random("profile-direct"),  # noqa: S311 - reproducible data
+    900.0,
+    1.0,
+    [("prompt", 1_200), ("completion", 350)],
+)
 
 
 def _log_uniform(rng: random.Random, low: float, high: float) -> float:
@@ -110,7 +134,7 @@ def pipeline_profile(augmentation_id: str, augmentation_type: str) -> Profile:
         tokens.append(("embedding", int(_log_uniform(rng, 300.0, 30_000.0))))
     if augmentation_type != "rerank" and rng.random() < 0.3:
         tokens.append(("reasoning", int(_log_uniform(rng, 500.0, 25_000.0))))
-    return Profile(median, sigma, tuple(tokens))
+    return make_profile(rng, median, sigma, tokens)
 
 
 def failure(rng: random.Random) -> tuple[str | None, int]:
