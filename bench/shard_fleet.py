@@ -43,6 +43,8 @@ class ShardFleet:
     apps: int = 1
     namespaces: int = 1
     inventory_interval: float = 600.0
+    # Seconds between a workspace's executions on the platform (0: no activity at all).
+    activity_interval: int = 0
     org_ids: list[str] = field(init=False)
     urls: list[str] = field(init=False, default_factory=list)
     processes: list[ManagedProcess] = field(init=False, default_factory=list)
@@ -61,6 +63,7 @@ class ShardFleet:
                 *("-m", "bench.synthetic_platform", f"--port={port}"),
                 *(f"--workspaces={self.workspaces}", f"--apps={self.apps}"),
                 f"--namespaces={self.namespaces}",
+                f"--activity-interval={self.activity_interval}",
             ],
             env={"PYTHONPATH": str(REPO_ROOT)},
             log_path=self.workdir / "platform.log",
@@ -83,6 +86,8 @@ class ShardFleet:
             "EXPORTER_INVENTORY_INTERVAL": str(self.inventory_interval),
             "EXPORTER_ACTIVITY_START": "1970-01-01T00:00:00Z",
         }
+        if self.activity_interval:  # details shown at the fresh edge within seconds
+            env |= {"EXPORTER_ACTIVITY_LATENESS": "0", "EXPORTER_EXPOSURE_HOLD": "1"}
         url = f"http://127.0.0.1:{port}"
         exporter = ManagedProcess(
             f"exporter-{index}",
@@ -128,6 +133,10 @@ class ShardFleet:
             for family in text_string_to_metric_families(text):
                 found += [(sample.name, sample.labels) for sample in family.samples]
         return found
+
+    def exporter_pids(self) -> list[int]:
+        """The process ids of the exporters (the platform is the first process)."""
+        return [process.pid for process in self.processes[1:] if process.pid is not None]
 
     def stop(self) -> None:
         """Stop every process, exporters first."""

@@ -41,6 +41,8 @@ def settings_help() -> str:
     shown = {"activity_start": "the first poll, kept in the ledger (earlier activity: backfill)"}
     for field in fields(ExporterConfig):
         default = "required" if field.default is MISSING else field.default
+        if field.default_factory is not MISSING:  # a mapping, written as the environment takes it
+            default = ",".join(f"{k}={v}" for k, v in field.default_factory().items())
         default = shown.get(field.name, default)
         lines.append(f"  {field.name:<20} {env_name(field.name):<30} {default}")
     return "\n".join(lines)

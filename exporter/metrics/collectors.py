@@ -10,7 +10,8 @@ type, status, scope) and per (secret type, active) present; per app 5 series (`a
 `app_resources`); per namespace 3 (`namespace_info` + 2 `namespace_resources`). The app and
 namespace families grow with the platform: `app_metrics: false` / `namespace_metrics: false`
 switch them off, and `mechamental_exporter_detail_enabled{level}` then says 0 so consumers can
-tell "off" from "none".
+tell "off" from "none". The execution details (`exporter.metrics.details`) add 18 series per
+workspace plus one per capped label value seen (`pipeline_metrics: false` drops the pipelines').
 """
 
 from __future__ import annotations
