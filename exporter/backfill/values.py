@@ -76,8 +76,9 @@ def series_points(
 ) -> tuple[dict[str, list[Point]], Counts]:
     """Each workspace's samples of the window, ascending, and the suffix after it.
 
-    A workspace seen for the first time (nothing of it is newer) also gets 0 at the window's
-    end and at `start`, where its series would otherwise just stop."""
+    A workspace seen for the first time (nothing of it is newer) also gets 0 at every boundary
+    from the window's end up to `start` and at `start`, where its series would otherwise just
+    stop: a reader looking back one boundary (`last_over_time(…[15m])`) finds its 0 there."""
     running = dict(suffix)
     workspaces = sorted(set(suffix) | {workspace for workspace, _ in counts.slots})
     points: dict[str, list[Point]] = {workspace: [] for workspace in workspaces}
@@ -89,7 +90,12 @@ def series_points(
                 total, failed = total + added[0], failed + added[1]
                 running[workspace] = (total, failed)
             points[workspace].append((boundary * MILLIS, -total, -failed))
-    ends = sorted({-(-counts.window.high // MILLIS), -(-start // MILLIS)})
+    after = ceil_to(-(-counts.window.high // SECOND), BOUNDARY)
+    newer = range(after, -(-start // SECOND), BOUNDARY)  # the boundaries before `start`
+    ends = sorted(
+        {-(-counts.window.high // MILLIS), -(-start // MILLIS)}
+        | {boundary * MILLIS for boundary in newer}
+    )
     for workspace in workspaces:
         series = points[workspace]
         series.reverse()

@@ -79,6 +79,18 @@ def test_an_older_window_continues_from_the_newer_suffix() -> None:
     assert suffix == {"ws": (2, 0), "other": (1, 0)}
 
 
+def test_a_workspace_quiet_in_newer_windows_reads_0_at_each_of_their_boundaries() -> None:
+    start = (T0 + DAY + 3000) * S  # 00:50 of the next day
+    newest, older = list(windows(first_boundary(T0 * S), start))
+    _, suffix = series_points(counted(newest, execution(T0 + DAY + 1, "busy")), {}, start)
+    points, _ = series_points(counted(older, execution(T0 + DAY - 60, "quiet")), suffix, start)
+    newer = [point for point in points["quiet"] if point[0] >= (T0 + DAY) * 1000]
+    assert newer == [
+        *(((T0 + DAY + offset) * 1000, 0, 0) for offset in (0, 900, 1800, 2700)),
+        ((T0 + DAY + 3000) * 1000, 0, 0),
+    ]
+
+
 def test_the_start_sample_follows_a_boundary_even_a_microsecond_after_it() -> None:
     start = (T0 + 900) * S + 1
     points, _ = series_points(counted(Window(T0 * S, start), execution(T0 + 900)), {}, start)
