@@ -1,6 +1,6 @@
 """The history's samples as OpenMetrics text, one text per UTC day of every org.
 
-promtool re-reads its whole input for every two-hour block it writes; a day of boundary samples
+promtool re-reads its whole input for every block it writes; a day of boundary samples
 is small enough for that, and one run per day (all orgs in the same blocks) writes the fewest
 blocks, each costing mostly an fsync. The families keep their catalogue names and labels; `job`
 sets the backfilled series apart from the scraped ones. promtool accepts the negative values
