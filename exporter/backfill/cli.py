@@ -24,6 +24,7 @@ from exporter.backfill.writer import BackfillError, HistoryWriter
 from exporter.config import ConfigError, ExporterConfig, load_command_line_config
 from exporter.ledger.event_time import SECOND
 from exporter.ledger.store import Ledger, LedgerError
+from exporter.metrics.details import counted_families
 from exporter.platform.client import PlatformClient
 from exporter.platform.errors import PlatformError
 from exporter.service import platform_session
@@ -100,13 +101,15 @@ def backfill(config: ExporterConfig, args: argparse.Namespace, now: float) -> st
     """Run the backfill; its summary line. BackfillError and the boundaries' errors escape."""
     since = since_micros(args, now)
     writer = history_writer(args)
-    ledger = Ledger(config.ledger_path)
+    ledger = Ledger(config.ledger_path, config.label_caps)
     try:
         writer.prepare()
-        plans = plan(ledger.view, org_starts(config, ledger, now), since)
+        plans = plan(ledger, org_starts(config, ledger, now), since)
         progress = Progress(sum(len(p.windows) for p in plans), sys.stderr)
         client = platform_client(config)
-        Backfill(ledger, ActivityReader(client, progress.add_records), writer, progress).run(plans)
+        reader = ActivityReader(client, progress.add_records)
+        kinds = counted_families(config.app_metrics, config.pipeline_metrics)
+        Backfill(ledger, reader, writer, progress, kinds).run(plans)
         platform_requests = sum(client.counter.snapshot().values())
         return summary(plans, progress, writer, platform_requests, time.time() - now)
     finally:

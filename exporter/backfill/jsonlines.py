@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import json
 
-from exporter.backfill.openmetrics import FAMILIES, JOB
-from exporter.backfill.writer import Points
+from exporter.backfill.samples import DayPoints, day_series
 
 
-def render(points: Points) -> str:
-    """JSON lines of both families for points by (org, workspace), each ascending."""
+def render(day: DayPoints) -> str:
+    """JSON lines of every family of the day's points."""
     lines = []
-    for family, index in FAMILIES:
-        for (org_id, workspace), series in sorted(points.items()):
-            metric = {
-                "__name__": family.sample_name,
-                "job": JOB,
-                "org_id": org_id,
-                "workspace_id": workspace,
-            }
+    for _, series_list in day_series(day):
+        for series in series_list:
             body = {
-                "metric": metric,
-                "values": [point[index] for point in series],
-                "timestamps": [point[0] for point in series],
+                "metric": {"__name__": series.name, **dict(series.labels)},
+                "values": [value for _, value in series.samples],
+                "timestamps": [millis for millis, _ in series.samples],
             }
             lines.append(json.dumps(body, separators=(",", ":")) + "\n")
     return "".join(lines)

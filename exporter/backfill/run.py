@@ -22,18 +22,24 @@ from typing import Any
 
 from exporter.backfill.progress import Progress
 from exporter.backfill.reader import ActivityReader
+from exporter.backfill.samples import DayPoints
 from exporter.backfill.values import (
     DAY,
     Counts,
-    Point,
     Window,
     first_boundary,
+    running_points,
     series_points,
     windows,
 )
 from exporter.backfill.writer import HistoryWriter
 from exporter.ledger.event_time import SECOND
-from exporter.ledger.store import Ledger, LedgerView
+from exporter.ledger.history import DetailKey
+from exporter.ledger.store import Ledger
+from exporter.metrics.details import COUNTED_FAMILIES
+from vocabulary.family import Family
+
+DetailCounts = dict[DetailKey, int]
 
 log = logging.getLogger(__name__)
 PIPELINE = 1  # windows whose blocks may still be in the making while the next one is read
@@ -47,6 +53,7 @@ class OrgPlan:
     start: int
     through: int
     suffix: Counts
+    details: DetailCounts
     windows: tuple[Window, ...]
 
 
@@ -55,18 +62,20 @@ class Pending:
     """A day read and handed to promtool, to be installed and committed in order."""
 
     name: str  # of its staging directory (org ids need not be file names)
-    progress: list[tuple[str, Window, Counts]]  # per org: its window and suffix after it
+    progress: list[tuple[str, Window, Counts, DetailCounts]]  # per org: window, suffixes after
     future: Future[Any]
 
 
-def plan(view: LedgerView, starts: Mapping[str, int], since: int) -> list[OrgPlan]:
+def plan(ledger: Ledger, starts: Mapping[str, int], since: int) -> list[OrgPlan]:
     """Each org's windows left between `since` (µs) and the oldest time already written."""
     plans = []
+    view = ledger.view
     for org_id, start in starts.items():
         through = view.history_through.get(org_id, start)
         suffix = {ws: counts for (org, ws), counts in view.history.items() if org == org_id}
         left = tuple(windows(first_boundary(since), through))
-        plans.append(OrgPlan(org_id, start, through, suffix, left))
+        details = ledger.history_details(org_id)
+        plans.append(OrgPlan(org_id, start, through, suffix, details, left))
     return plans
 
 
@@ -74,18 +83,26 @@ class Backfill:
     """Writes the planned windows of every org through `writer`, committing each to `ledger`."""
 
     def __init__(
-        self, ledger: Ledger, reader: ActivityReader, writer: HistoryWriter, progress: Progress
+        self,
+        ledger: Ledger,
+        reader: ActivityReader,
+        writer: HistoryWriter,
+        progress: Progress,
+        kinds: Mapping[str, Family] = COUNTED_FAMILIES,
     ) -> None:
         self._ledger = ledger
         self._reader = reader
         self._writer = writer
         self._progress = progress
+        self._kinds = kinds  # the detail series of the levels that are on
         self._pending: list[Pending] = []
         self._suffixes: dict[str, Counts] = {}
+        self._details: dict[str, DetailCounts] = {}
 
     def run(self, plans: Sequence[OrgPlan]) -> None:
         """Backfill every day of every plan, newest first, all orgs of a day in one input."""
         self._suffixes = {org_plan.org_id: dict(org_plan.suffix) for org_plan in plans}
+        self._details = {org_plan.org_id: dict(org_plan.details) for org_plan in plans}
         days: dict[int, list[tuple[OrgPlan, Window]]] = {}
         for org_plan in plans:
             for window in org_plan.windows:
@@ -102,21 +119,31 @@ class Backfill:
 
     def _read_day(
         self, windows: Sequence[tuple[OrgPlan, Window]]
-    ) -> tuple[dict[tuple[str, str], list[Point]], list[tuple[str, Window, Counts]]]:
-        """Every org's points of one day, and each org's suffix after it."""
-        points: dict[tuple[str, str], list[Point]] = {}
+    ) -> tuple[DayPoints, list[tuple[str, Window, Counts, DetailCounts]]]:
+        """Every org's points of one day, and each org's suffixes after it; the day's capped
+        values are admitted (committed) before any of its samples is written."""
+        day = DayPoints()
         progress = []
         for org_plan, window in windows:
-            org_id = org_plan.org_id
+            org_id, start = org_plan.org_id, org_plan.start
             counts = self._reader.read(org_id, window)
-            org_points, suffix = series_points(counts, self._suffixes[org_id], org_plan.start)
+            org_points, suffix = series_points(counts, self._suffixes[org_id], start)
             self._suffixes[org_id] = suffix
-            points.update({(org_id, ws): series for ws, series in org_points.items()})
-            progress.append((org_id, window, dict(suffix)))
-        return points, progress
+            day.executions.update({(org_id, ws): series for ws, series in org_points.items()})
+            requested = list(counts.details.labels.requested)
+            mapping = self._ledger.admit_history(org_id, requested)
+            slots = counts.details.admitted(mapping, self._kinds)
+            before = {key: (value,) for key, value in self._details[org_id].items()}
+            detail_points, running = running_points(window, slots, before, start)
+            self._details[org_id] = {key: values[0] for key, values in running.items()}
+            day.details.update(
+                {(org_id, ws, series): points for (ws, series), points in detail_points.items()}
+            )
+            progress.append((org_id, window, dict(suffix), self._details[org_id]))
+        return day, progress
 
     def _complete(self, pending: Pending) -> None:
         self._writer.install(pending.name, pending.future)
-        for org_id, window, suffix in pending.progress:
-            self._ledger.record_history(org_id, window.low, suffix)
+        for org_id, window, suffix, details in pending.progress:
+            self._ledger.record_history(org_id, window.low, suffix, details)
             self._progress.add_day()

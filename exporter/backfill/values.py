@@ -14,16 +14,19 @@ is known when a window's values are computed; only one window's slots are held a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from exporter.backfill.details import WindowDetails
 from exporter.ledger.event_time import BOUNDARY, SECOND, ceil_to, floor_to
 from exporter.platform.api import ExecutionRecord
 
 DAY = 86_400  # seconds; one window of reading
 MILLIS = 1_000  # µs per Prometheus millisecond
 Counts = dict[str, tuple[int, int]]  # workspace → (total, failed)
-Point = tuple[int, int, int]  # (ms, total value, failed value)
+Point = tuple[int, ...]  # (ms, value…): (ms, total, failed) of executions, (ms, value) of details
+Key = TypeVar("Key", bound=Hashable)  # a workspace, or a detail series of one
 
 
 @dataclass(frozen=True)
@@ -55,50 +58,72 @@ def windows(oldest: int, through: int) -> Iterator[Window]:
 
 @dataclass
 class WindowCounts:
-    """One window's executions per (workspace, 15-minute slot): [total, failed]."""
+    """One window's executions per (workspace, 15-minute slot): [total, failed]; and the detail
+    series of each (workspace, slot) with their capped values as the platform wrote them."""
 
     window: Window
     slots: dict[tuple[str, int], list[int]] = field(default_factory=dict)
     records: int = 0
+    details: WindowDetails = field(default_factory=WindowDetails)
 
     def add(self, execution: ExecutionRecord) -> None:
         """Count one execution of the window (one outside it would shift every value)."""
         if not self.window.low <= execution.micros < self.window.high:
             raise ValueError(f"execution {execution.record_id} lies outside the window read")
         slot = floor_to(execution.micros // SECOND, BOUNDARY)
-        entry = self.slots.setdefault((execution.workspace_id, slot), [0, 0])
+        key = (execution.workspace_id, slot)
+        entry = self.slots.get(key)
+        if entry is None:
+            entry = self.slots[key] = [0, 0]
+            self.details.start_workspace(execution.workspace_id, slot)
         entry[0] += 1
         entry[1] += execution.failed
+        self.details.add(execution, slot)
 
 
 def series_points(
     counts: WindowCounts, suffix: Mapping[str, tuple[int, int]], start: int
 ) -> tuple[dict[str, list[Point]], Counts]:
-    """Each workspace's samples of the window, ascending, and the suffix after it.
+    """Each workspace's executions samples of the window, ascending, and the suffix after it."""
+    points, running = running_points(counts.window, counts.slots, suffix, start, fill=True)
+    return points, {ws: (total, failed) for ws, (total, failed) in running.items()}
 
-    A workspace seen for the first time (nothing of it is newer) also gets 0 at every boundary
-    from the window's end up to `start` and at `start`, where its series would otherwise just
-    stop: a reader looking back one boundary (`last_over_time(…[15m])`) finds its 0 there."""
-    running = dict(suffix)
-    workspaces = sorted(set(suffix) | {workspace for workspace, _ in counts.slots})
-    points: dict[str, list[Point]] = {workspace: [] for workspace in workspaces}
-    for boundary in counts.window.boundaries():
-        for workspace in workspaces:
-            total, failed = running.get(workspace, (0, 0))
-            added = counts.slots.get((workspace, boundary))
+
+def running_points(
+    window: Window,
+    slots: Mapping[tuple[Key, int], Sequence[int]],
+    suffix: Mapping[Key, Sequence[int]],
+    start: int,
+    *,
+    fill: bool = False,
+) -> tuple[dict[Key, list[Point]], dict[Key, tuple[int, ...]]]:
+    """Each series' samples of the window (every boundary, ascending, values negated), and the
+    suffix after it.
+
+    A series seen for the first time (nothing of it is newer) also gets 0 at the window's end
+    and at `start`, where it would otherwise just stop; with `fill`, at every boundary between
+    them too, so a reader looking back one boundary (`last_over_time(…[15m])`) finds its 0 (one
+    series per workspace for the executions; the many detail series leave it to the readers,
+    which take a missing detail as 0 where the workspace's executions have a sample)."""
+    running: dict[Key, tuple[int, ...]] = {k: (0,) * len(v) for (k, _), v in slots.items()}
+    running.update((k, tuple(v)) for k, v in suffix.items())
+    keys = list(running)
+    points: dict[Key, list[Point]] = {k: [] for k in keys}
+    for boundary in window.boundaries():
+        for key in keys:
+            added = slots.get((key, boundary))
             if added is not None:
-                total, failed = total + added[0], failed + added[1]
-                running[workspace] = (total, failed)
-            points[workspace].append((boundary * MILLIS, -total, -failed))
-    after = ceil_to(-(-counts.window.high // SECOND), BOUNDARY)
-    newer = range(after, -(-start // SECOND), BOUNDARY)  # the boundaries before `start`
-    ends = sorted(
-        {-(-counts.window.high // MILLIS), -(-start // MILLIS)}
-        | {boundary * MILLIS for boundary in newer}
-    )
-    for workspace in workspaces:
-        series = points[workspace]
-        series.reverse()
-        if workspace not in suffix:
-            series += [(millis, 0, 0) for millis in ends]
+                total = running[key]
+                running[key] = tuple(a + b for a, b in zip(total, added, strict=True))
+            points[key].append((boundary * MILLIS, *(-value for value in running[key])))
+    newer = range(ceil_to(-(-window.high // SECOND), BOUNDARY), -(-start // SECOND), BOUNDARY)
+    filled = {boundary * MILLIS for boundary in newer} if fill else set()
+    ends = sorted({-(-window.high // MILLIS), -(-start // MILLIS)} | filled)
+    for new in keys:
+        if new not in suffix:
+            zeros: Point = (0,) * len(running[new])
+            points[new].reverse()
+            points[new] += [(millis, *zeros) for millis in ends]
+        else:
+            points[new].reverse()
     return points, running

@@ -7,13 +7,12 @@ records the day right after, so a day installed is a day written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol
 
-from exporter.backfill.values import Point
+from exporter.backfill.samples import DayPoints
 
-Points = Mapping[tuple[str, str], Sequence[Point]]  # (org, workspace) → ascending points
+Points = DayPoints
 
 
 class BackfillError(Exception):

@@ -34,6 +34,7 @@ import bisect
 import sqlite3
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from exporter.ledger.event_time import SECOND, SLOT, OrgEvents, effective_micros
 from exporter.platform.api import ExecutionRecord
@@ -111,7 +112,16 @@ def failure_code(error_code: str | None, status_code: int | None) -> str:
     return STATUS_CODE_PREFIX + (UNKNOWN_STATUS if status_code is None else str(status_code))
 
 
-def _series(record: ExecutionRecord, admissions: Admissions) -> list[tuple[tuple[str, ...], int]]:
+class Admitter(Protocol):
+    """Maps a capped label's value to the value its series carries."""
+
+    def admit(self, workspace: str, label: str, value: str) -> str:
+        """`value`, or `OVERFLOW` when it is over its workspace's cap."""
+
+
+def execution_series(
+    record: ExecutionRecord, admissions: Admitter
+) -> list[tuple[tuple[str, ...], int]]:
     """Every (series, amount) one execution adds, its overflows included."""
     details, ws = record.details, record.workspace_id
     added: list[tuple[tuple[str, ...], int]] = []
@@ -158,7 +168,7 @@ def record(
     slots: Counter[tuple[str, str, int]] = Counter()
     for execution in counted:
         slot = effective_micros(execution.micros, previous) // SECOND // SLOT * SLOT
-        for series, amount in _series(execution, admissions):
+        for series, amount in execution_series(execution, admissions):
             slots[(execution.workspace_id, SEP.join(series), slot)] += amount
     connection.executemany(
         "INSERT INTO detail_slots VALUES (?, ?, ?, ?, ?) "

@@ -24,14 +24,16 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-from exporter.ledger import details, event_time
+from exporter.ledger import details, event_time, history
 
-SCHEMA_VERSION = 3
-# Version 1 had no event-time tables, version 2 no detail tables; the missing ones are added
-# when such a ledger is first opened for writing (its counts stay as they are).
-UPGRADABLE_VERSIONS = frozenset({1, 2})
+SCHEMA_VERSION = 4
+# Version 1 had no event-time tables, version 2 no detail tables, version 3 no detail history;
+# the missing ones are added when such a ledger is first opened for writing (its counts stay as
+# they are).
+UPGRADABLE_VERSIONS = frozenset({1, 2, 3})
 EVENT_TIME_VERSION = 2  # the first version with the event-time tables
-ADDED_TABLES = event_time.SCHEMA + details.SCHEMA
+DETAILS_VERSION = 3  # the first version with the detail tables
+ADDED_TABLES = event_time.SCHEMA + details.SCHEMA + history.SCHEMA
 SCHEMA = (
     ADDED_TABLES
     + """
@@ -49,7 +51,7 @@ CREATE INDEX seen_by_time ON seen (org_id, micros);
 """
 )
 BASE_TABLES = frozenset({"executions", "high_water", "seen"})
-TABLES = BASE_TABLES | event_time.TABLES | details.TABLES
+TABLES = BASE_TABLES | event_time.TABLES | details.TABLES | history.TABLES
 # How long a write waits for a lock held by someone else before it counts as failed.
 BUSY_TIMEOUT_MS = 2000
 SIDE_FILES = ("-wal", "-shm", "-journal")

@@ -29,6 +29,7 @@ from exporter.ledger import details, event_time, history
 from exporter.ledger.details import WorkspaceDetails
 from exporter.ledger.event_time import OrgEvents
 from exporter.ledger.file import (
+    DETAILS_VERSION,
     EVENT_TIME_VERSION,
     SCHEMA_VERSION,
     LedgerCorrupt,
@@ -101,7 +102,7 @@ def _read_view(
         return LedgerView(*base)
     events = event_time.read_events(connection)
     shown_at = {org: org_events.exposure_time() for org, org_events in events.items()}
-    found = details.read_details(connection, shown_at) if schema >= SCHEMA_VERSION else {}
+    found = details.read_details(connection, shown_at) if schema >= DETAILS_VERSION else {}
     return LedgerView(
         *base,
         MappingProxyType(events),
@@ -188,11 +189,29 @@ class Ledger:
             self._transaction(lambda connection: event_time.begin(connection, org_id, micros))
         return self._view.starts[org_id]
 
-    def record_history(self, org_id: str, through: int, counts: history.Counts) -> None:
-        """The org's history is in the store back to `through` (µs); `counts` per workspace are
-        the executions from there to the org's start."""
+    def record_history(
+        self,
+        org_id: str,
+        through: int,
+        counts: history.Counts,
+        details: Mapping[history.DetailKey, int],
+    ) -> None:
+        """The org's history is in the store back to `through` (µs); `counts` per workspace and
+        `details` per detail series are the executions from there to the org's start."""
         self._transaction(
-            lambda connection: history.record_progress(connection, org_id, through, counts)
+            lambda connection: history.record_progress(connection, org_id, through, counts, details)
+        )
+
+    def history_details(self, org_id: str) -> dict[history.DetailKey, int]:
+        """The org's detail series backfilled so far (from its `through` to its start)."""
+        return self._transaction(lambda connection: history.read_details(connection, org_id))
+
+    def admit_history(
+        self, org_id: str, requested: Sequence[history.Admission]
+    ) -> dict[history.Admission, str]:
+        """Admit the history's capped values under the ledger's caps, committed now."""
+        return self._transaction(
+            lambda connection: history.admit(connection, org_id, requested, self._caps)
         )
 
     def mark_exposed(self, org_id: str, boundary: int) -> None:

@@ -26,6 +26,23 @@ from vocabulary.family import Family
 
 LE = tuple(floatToGoString(bound) for bound in (*cat.DURATION_BUCKETS, math.inf))
 NO_SERIES: ledger.WorkspaceDetails = {}
+# The counter family of each kind of ledger series; its labels after `org_id, workspace_id`
+# carry the series' values, each a capped label.
+COUNTED_FAMILIES = {
+    ledger.TOKENS: cat.TOKENS,
+    ledger.CODE: cat.FAILURES_BY_CODE,
+    ledger.APP: cat.APP_EXECUTIONS,
+    ledger.APP_FAILED: cat.APP_EXECUTIONS_FAILED,
+    ledger.PIPELINE: cat.PIPELINE_EXECUTIONS,
+    ledger.PIPELINE_FAILED: cat.PIPELINE_EXECUTIONS_FAILED,
+}
+
+
+def counted_families(app_metrics: bool, pipeline_metrics: bool) -> dict[str, Family]:
+    """`COUNTED_FAMILIES` of the detail levels that are on."""
+    switched = {*cat.APP_DETAIL_FAMILIES} if not app_metrics else set()
+    switched |= {*cat.PIPELINE_DETAIL_FAMILIES} if not pipeline_metrics else set()
+    return {kind: family for kind, family in COUNTED_FAMILIES.items() if family not in switched}
 
 
 class DetailCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
@@ -54,17 +71,7 @@ class DetailCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
     ) -> None:
         self._snapshot = snapshot
         self._view = view
-        self._kinds = {ledger.TOKENS: cat.TOKENS, ledger.CODE: cat.FAILURES_BY_CODE}
-        if app_metrics:
-            self._kinds |= {
-                ledger.APP: cat.APP_EXECUTIONS,
-                ledger.APP_FAILED: cat.APP_EXECUTIONS_FAILED,
-            }
-        if pipeline_metrics:
-            self._kinds |= {
-                ledger.PIPELINE: cat.PIPELINE_EXECUTIONS,
-                ledger.PIPELINE_FAILED: cat.PIPELINE_EXECUTIONS_FAILED,
-            }
+        self._kinds = counted_families(app_metrics, pipeline_metrics)
 
     def state(self) -> tuple[InventorySnapshot, LedgerView]:
         """The current snapshot (its workspaces get a histogram) and committed ledger view."""

@@ -96,13 +96,14 @@ class History:
     values: dict[str, dict[int, tuple[float, float]]]
 
     def at(self, workspace: str, boundary: int) -> tuple[float, float]:
-        """The (total, failed) value at a boundary, outside the backfilled span included."""
+        """The (total, failed) value at a boundary, outside the backfilled span included; a
+        workspace's series stops at 0 after its newest execution's day (absent: 0)."""
         if boundary < self.first:
             total, failed = self.totals[workspace]
             return -total, -failed
         if boundary > self.start:
             return 0.0, 0.0
-        return self.values[workspace][boundary]
+        return self.values[workspace].get(boundary, (0.0, 0.0))
 
 
 def read_history(

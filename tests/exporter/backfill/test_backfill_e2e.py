@@ -28,6 +28,7 @@ from tests.exporter.backfill.conftest import (
     run_backfill,
     truth,
 )
+from tests.exporter.backfill.detail_reads import DetailHistory, detail_truth, read_details
 from tests.support.prometheus import PrometheusServer
 from tests.support.sandbox import SandboxServer
 from tests.support.victoria import VictoriaMetricsServer
@@ -62,21 +63,34 @@ class Store:
         expr = 'sum(count_over_time({job="mechamental-backfill"}[100d]))'
         return self.victoria.query(expr)[0]["value"][1]
 
-    def backfilled(self) -> History:
-        """The boundary values the store answers."""
+    def backfilled(self) -> tuple[History, dict[tuple[str, str], DetailHistory]]:
+        """The boundary values the store answers, and the detail series at each zone's edges."""
         starts, history = committed(self.workdir)
         assert len(set(starts.values())) == 1
         start = next(iter(starts.values())) / 1e6
         first = first_boundary(round(SINCE.timestamp() * 1e6)) // 1_000_000
         totals = {ws: counts for (_, ws), counts in history.items()}
         if self.victoria is not None:
-            return read_history(self.victoria, first, start, totals)
+            return self._read(self.victoria, first, start, totals)
         data_dir = self.workdir / "data"
         prometheus = PrometheusServer(self.workdir / "prometheus", data_dir=data_dir).start()
         try:
-            return read_history(prometheus, first, start, totals)
+            return self._read(prometheus, first, start, totals)
         finally:
             prometheus.stop()
+
+    @staticmethod
+    def _read(
+        server: PrometheusServer | VictoriaMetricsServer,
+        first: int,
+        start: float,
+        totals: dict[str, tuple[int, int]],
+    ) -> tuple[History, dict[tuple[str, str], DetailHistory]]:
+        found = {
+            zone: read_details(server, first, start, bucket_edges(first, start, *zone))
+            for zone in ZONES
+        }
+        return read_history(server, first, start, totals), found
 
 
 @pytest.fixture(params=["prometheus", "victoriametrics"])
@@ -88,8 +102,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         store.victoria.stop()
 
 
-def assert_exact(history: History, sandbox: SandboxServer) -> None:
-    """Every hour (UTC) and every Kathmandu day of every workspace is the sandbox's truth."""
+def assert_exact(
+    backfilled: tuple[History, dict[tuple[str, str], DetailHistory]], sandbox: SandboxServer
+) -> None:
+    """Every hour (UTC) and every Kathmandu day of every workspace is the sandbox's truth, its
+    execution counters and every detail series."""
+    history, found = backfilled
     for resolution, tz in ZONES:
         workspaces = truth(sandbox, resolution, tz)
         with_history = {ws for ws, item in workspaces.items() if item["total"]}
@@ -113,6 +131,11 @@ def assert_exact(history: History, sandbox: SandboxServer) -> None:
                 if difference != (0, 0):
                     measured[low] = difference
             assert measured == expected, (ws, resolution, tz)
+        expected_details = detail_truth(sandbox, resolution, tz)
+        assert set(expected_details) == with_history
+        for ws, buckets in expected_details.items():
+            measured_details = found[(resolution, tz)].buckets(ws, edges)
+            assert measured_details == buckets, (ws, resolution, tz)
 
 
 def test_backfill_is_exact_and_a_second_run_writes_nothing(

@@ -7,8 +7,10 @@ from itertools import pairwise
 import pytest
 
 from exporter.backfill.openmetrics import render
+from exporter.backfill.samples import DayPoints
 from exporter.backfill.values import (
     DAY,
+    Point,
     Window,
     WindowCounts,
     first_boundary,
@@ -124,8 +126,8 @@ def test_an_execution_outside_the_window_is_refused() -> None:
 
 
 def test_openmetrics_text_with_escaped_labels() -> None:
-    points = {'w"1': [(T0 * 1000, -2, -1)]}
-    text = render({('org\\"x', ws): series for ws, series in points.items()})
+    points: dict[str, list[Point]] = {'w"1': [(T0 * 1000, -2, -1)]}
+    text = render(DayPoints({('org\\"x', ws): series for ws, series in points.items()}))
     labels = '{job="mechamental-backfill",org_id="org\\\\\\"x",workspace_id="w\\"1"}'
     assert text.splitlines() == [
         "# TYPE mechamental_executions_by_time counter",
@@ -134,5 +136,5 @@ def test_openmetrics_text_with_escaped_labels() -> None:
         f"mechamental_executions_failed_by_time_total{labels} -1 {T0}.000",
         "# EOF",
     ]
-    later = {"w": [(T0 * 1000, -2, -1), ((T0 + 7200) * 1000 + 5, 0, 0)]}
-    assert render({("o", "w"): later["w"]}).count(f" 0 {T0 + 7200}.005\n") == 2
+    later: dict[str, list[Point]] = {"w": [(T0 * 1000, -2, -1), ((T0 + 7200) * 1000 + 5, 0, 0)]}
+    assert render(DayPoints({("o", "w"): later["w"]})).count(f" 0 {T0 + 7200}.005\n") == 2
