@@ -24,12 +24,11 @@ from exporter.ledger import details as ledger
 from exporter.metrics.collectors import BuiltFamilies
 from exporter.metrics.families import new_family
 from vocabulary import details as cat
-from vocabulary.family import Family
+from vocabulary.family import WS, Family
 
 LE = tuple(floatToGoString(bound) for bound in (*cat.DURATION_BUCKETS, float("inf")))
 BUCKET_KEYS = tuple((ledger.DURATION, str(index)) for index in range(len(LE)))
 NO_SERIES: ledger.WorkspaceDetails = {}
-PLACE = "\x00"  # stands for `le` (sorted first) in a bucket's labels until each bound fills it
 
 
 @dataclass(frozen=True)
@@ -99,46 +98,71 @@ def integer_text(value: int) -> str:
     return floatToGoString(value)
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def own_label_text(names: tuple[str, ...], values: tuple[str, ...]) -> str:
+    """`label_text` of a series' own labels (past the workspace's key), kept: values recur."""
+    return label_text(names, values)
+
+
+def own_labels_first(family: Family) -> bool:
+    """Whether the family's own labels all sort before its key (`org_id`, `workspace_id`)."""
+    key, own = family.labels[:2], family.labels[2:]
+    return key == WS and all(name < min(WS) for name in own)
+
+
 class DetailText:
-    """The text of the detail families `shown`, filled org by org."""
+    """The text of the detail families `shown`, filled org by org.
+
+    The detail families' own labels (`kind`, `app_id`, `error_code`, ... and a bucket's `le`)
+    sort before `org_id`, so a line's labels are its own labels' text, then the workspace's:
+    both are joined once and reused. A family whose labels sort otherwise takes the slow path.
+    """
 
     def __init__(self, shown: Sequence[Family], kinds: Mapping[str, Family]) -> None:
         self._kinds = kinds
         self._lines: dict[Family, list[str]] = {family: [] for family in shown}
-        name = cat.EXECUTION_DURATION.name
-        self._names = (f"{name}_bucket{{", f"{name}_count{{", f"{name}_sum{{")
+        # series kind → (family, `name{`, its own label names if they sort first, its lines)
+        self._series = {
+            kind: (family, family.sample_name + "{", own_labels_first(family), self._lines[family])
+            for kind, family in kinds.items()
+        }
+        histogram = cat.EXECUTION_DURATION  # its labels are `WS`, and `le` sorts before them
+        self._buckets = tuple(f'{histogram.name}_bucket{{le="{le}",' for le in LE)
+        self._totals = (f"{histogram.name}_count{{", f"{histogram.name}_sum{{")
 
     def add(self, org: OrgDetails) -> None:
         """One org's lines, after those of the orgs added before it."""
         stamp = f" {int(float(org.shown_at) * 1000):d}\n"
         for workspace_id, values in org.workspaces:
-            self._add_histogram((org.org_id, workspace_id), values, stamp)
-            for family, labels, value in labelled_series(values, self._kinds):
-                self._add(family, (org.org_id, workspace_id, *labels), value, stamp)
+            key = (org.org_id, workspace_id)
+            key_text = label_text(WS, key) + "} "
+            self._add_histogram(key_text, values, stamp)
+            for series, value in sorted(values.items()):
+                found = self._series.get(series[0])
+                if found is None:
+                    continue
+                family, name, fast, lines = found
+                if fast:
+                    text = own_label_text(family.labels[2:], series[1:]) + "," + key_text
+                else:
+                    text = label_text(family.labels, (*key, *series[1:])) + "} "
+                lines.append(f"{name}{text}{integer_text(value)}{stamp}")
         for label, count in org.overflow().items():
-            self._add(cat.LABEL_OVERFLOW, (org.org_id, label), count, stamp)
+            text = label_text(cat.LABEL_OVERFLOW.labels, (org.org_id, label))
+            line = f"{cat.LABEL_OVERFLOW.sample_name}{{{text}}} {integer_text(count)}{stamp}"
+            self._lines[cat.LABEL_OVERFLOW].append(line)
 
-    def _add(self, family: Family, values: Sequence[str], value: int, stamp: str) -> None:
-        labels = label_text(family.labels, values)
-        line = f"{family.sample_name}{{{labels}}} {integer_text(value)}{stamp}"
-        self._lines[family].append(line)
-
-    def _add_histogram(
-        self, key: tuple[str, str], values: ledger.WorkspaceDetails, stamp: str
-    ) -> None:
-        names = cat.EXECUTION_DURATION.labels
-        labels = label_text(names, key)
-        # the bucket's labels with `le` in its sorted place: `le="0.025",org_id="o",...`
-        head, _, tail = label_text((*names, "le"), (*key, PLACE)).partition(PLACE)
-        bucket, count, total = self._names
+    def _add_histogram(self, key_text: str, values: ledger.WorkspaceDetails, stamp: str) -> None:
         buckets = cumulative_buckets(values)
         lines = self._lines[cat.EXECUTION_DURATION]
         lines.extend(
-            f"{bucket}{head}{le}{tail}}} {integer_text(value)}{stamp}"
-            for le, value in zip(LE, buckets, strict=True)
+            f"{opening}{key_text}{integer_text(count)}{stamp}"
+            for opening, count in zip(self._buckets, buckets, strict=True)
         )
-        lines.append(f"{count}{labels}}} {integer_text(buckets[-1])}{stamp}")
-        lines.append(f"{total}{labels}}} {floatToGoString(duration_seconds(values))}{stamp}")
+        count_name, sum_name = self._totals
+        seconds = floatToGoString(duration_seconds(values))
+        lines.append(f"{count_name}{key_text}{integer_text(buckets[-1])}{stamp}")
+        lines.append(f"{sum_name}{key_text}{seconds}{stamp}")
 
     def encode(self) -> bytes:
         """The families' text, in the order they were shown, as UTF-8."""
