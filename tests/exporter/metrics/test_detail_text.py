@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import shutil
+import subprocess
 from pathlib import Path
 from types import MappingProxyType
 
@@ -68,6 +70,17 @@ def test_the_direct_text_is_what_prometheus_client_writes(switches: dict[str, bo
     assert text.count(b"\n") > 3 * 60 * 18  # every workspace's histogram at least
     assert b'workspace_id="ws-2"' in text and b'org_id="org \\"b\\""' in text
     assert b'app_id="new\\nline"' in text or switches
+
+
+def test_promtool_finds_the_odd_labels_escaped_and_every_family_well_formed():
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is a required system binary"
+    collector = DetailCollector(InventorySnapshot, realistic_view)
+    text = collector.exposition(collector.state())
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, timeout=60, check=False
+    )
+    assert result.returncode == 0 and not result.stdout + result.stderr, result.stderr
 
 
 def test_a_real_ledger_s_details_render_alike(tmp_path: Path):
