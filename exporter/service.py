@@ -161,7 +161,7 @@ class ExporterService:
 
     def run_activity(self) -> None:
         """One activity poll of every org, recorded; then rendered ahead of scrapes (the
-        execution details of 1,000 workspaces take about a second to render)."""
+        by-time families of 1,000 workspaces, details included, take about 0.1 s to render)."""
         run_recorded("activity", self.activity.run, self.status, self.clock)
         self._render_ahead("the new counts")
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from exporter.ledger import details as ledger
 from exporter.ledger.history import Admission, DetailKey
-from exporter.metrics.details import COUNTED_FAMILIES, LE
+from exporter.metrics.detail_text import LE
+from exporter.metrics.details import COUNTED_FAMILIES
 from exporter.platform.api import ExecutionRecord
 
 # The latency series of a workspace: one per bucket, then the sum.

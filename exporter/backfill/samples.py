@@ -15,7 +15,8 @@ from itertools import accumulate
 
 from exporter.backfill.values import Point
 from exporter.ledger import details as ledger
-from exporter.metrics.details import COUNTED_FAMILIES, LE
+from exporter.metrics.detail_text import LE
+from exporter.metrics.details import COUNTED_FAMILIES
 from vocabulary import catalogue as cat
 from vocabulary import details as cat_details
 from vocabulary.family import Family

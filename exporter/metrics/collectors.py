@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from prometheus_client import generate_latest
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
@@ -72,6 +73,21 @@ class StateCollector(Collector, Generic[S]):
     def collect(self) -> Iterator[Metric]:
         """Fresh families of the current state."""
         yield from self.families(self.state())
+
+    def exposition(self, state: S) -> bytes:
+        """`families(state)` in the text format, byte for byte as `generate_latest` writes it."""
+        return generate_latest(BuiltFamilies(self.families(state)))
+
+
+class BuiltFamilies(Collector):
+    """Families already built, in the shape `generate_latest` reads."""
+
+    def __init__(self, metrics: list[Metric]) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        """The families, as built."""
+        return iter(self._metrics)
 
 
 @dataclass(eq=False)  # a registry tells collectors apart by identity

@@ -9,23 +9,27 @@ execution is counted. The per-app and per-pipeline families follow their detail 
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client.core import Metric
-from prometheus_client.utils import floatToGoString
 
 from exporter.inventory.snapshot import InventorySnapshot
 from exporter.ledger import details as ledger
 from exporter.ledger.store import LedgerView
 from exporter.metrics.collectors import StateCollector
+from exporter.metrics.detail_text import (
+    LE,
+    NO_SERIES,
+    DetailText,
+    OrgDetails,
+    cumulative_buckets,
+    duration_seconds,
+    labelled_series,
+)
 from exporter.metrics.families import new_family
 from vocabulary import details as cat
 from vocabulary.family import Family
 
-LE = tuple(floatToGoString(bound) for bound in (*cat.DURATION_BUCKETS, math.inf))
-NO_SERIES: ledger.WorkspaceDetails = {}
 # The counter family of each kind of ledger series; its labels after `org_id, workspace_id`
 # carry the series' values, each a capped label.
 COUNTED_FAMILIES = {
@@ -72,54 +76,64 @@ class DetailCollector(StateCollector[tuple[InventorySnapshot, LedgerView]]):
         self._snapshot = snapshot
         self._view = view
         self._kinds = counted_families(app_metrics, pipeline_metrics)
+        switchable = (*cat.APP_DETAIL_FAMILIES, *cat.PIPELINE_DETAIL_FAMILIES)
+        self._families = tuple(
+            family
+            for family in cat.DETAIL_FAMILIES
+            if family not in switchable or family in self._kinds.values()
+        )
 
     def state(self) -> tuple[InventorySnapshot, LedgerView]:
         """The current snapshot (its workspaces get a histogram) and committed ledger view."""
         return self._snapshot(), self._view()
 
     def families(self, state: tuple[InventorySnapshot, LedgerView]) -> list[Metric]:
-        """The detail families, in the catalogue's order."""
-        snapshot, view = state  # the view's details are counted at each org's exposure time
-        metrics = {family: new_family(family) for family in cat.DETAIL_FAMILIES}
-        for org_id, events in sorted(view.events.items()):
-            shown_at = events.exposure_time()
-            known = {ws for org, ws in snapshot.workspaces if org == org_id}
-            found = view.details.get(org_id, {})
-            overflow: Counter[str] = Counter()
-            for ws in sorted(known | events.workspaces.keys()):
-                values = found.get(ws, NO_SERIES)
-                self._add_workspace(metrics, (org_id, ws), values, float(shown_at))
-                for key, value in values.items():
-                    if key[0] == ledger.OVERFLOWED:
-                        overflow[key[1]] += value
-            for label in cat.LABEL_CAPS:
+        """The detail families, in the catalogue's order (`prometheus_client` objects)."""
+        metrics = {family: new_family(family) for family in self._families}
+        for org in org_details(*state):
+            timestamp = float(org.shown_at)
+            for workspace_id, values in org.workspaces:
+                self._add_workspace(metrics, (org.org_id, workspace_id), values, timestamp)
+            for label, count in org.overflow().items():
                 metrics[cat.LABEL_OVERFLOW].add_metric(
-                    [org_id, label], overflow[label], timestamp=float(shown_at)
+                    [org.org_id, label], count, timestamp=timestamp
                 )
-        return [metric for family, metric in metrics.items() if self._shown(family)]
+        return list(metrics.values())
 
-    def _shown(self, family: Family) -> bool:
-        switchable = (*cat.APP_DETAIL_FAMILIES, *cat.PIPELINE_DETAIL_FAMILIES)
-        return family not in switchable or family in self._kinds.values()
+    def exposition(self, state: tuple[InventorySnapshot, LedgerView]) -> bytes:
+        """The text of `families(state)`, written directly (`exporter.metrics.detail_text`)."""
+        text = DetailText(self._families, self._kinds)
+        for org in org_details(*state):
+            text.add(org)
+        return text.encode()
 
     def _add_workspace(
         self,
         metrics: Mapping[Family, Metric],
         key: tuple[str, str],
-        values: Mapping[tuple[str, ...], int],
+        values: ledger.WorkspaceDetails,
         timestamp: float,
     ) -> None:
-        cumulative, buckets = 0, []
-        for index, le in enumerate(LE):
-            cumulative += values.get((ledger.DURATION, str(index)), 0)
-            buckets.append((le, float(cumulative)))
-        seconds = values.get((ledger.DURATION_SUM,), 0) / 1000
+        counts = cumulative_buckets(values)
+        buckets = [(le, float(count)) for le, count in zip(LE, counts, strict=True)]
         metrics[cat.EXECUTION_DURATION].add_metric(  # type: ignore[attr-defined]
-            list(key), buckets, seconds, timestamp=timestamp
+            list(key), buckets, duration_seconds(values), timestamp=timestamp
         )
-        for series, value in sorted(values.items()):
-            family = self._kinds.get(series[0])
-            if family is not None:
-                metrics[family].add_metric(  # type: ignore[attr-defined]
-                    [*key, *series[1:]], value, timestamp=timestamp
-                )
+        for family, labels, value in labelled_series(values, self._kinds):
+            metrics[family].add_metric(  # type: ignore[attr-defined]
+                [*key, *labels], value, timestamp=timestamp
+            )
+
+
+def org_details(snapshot: InventorySnapshot, view: LedgerView) -> Iterator[OrgDetails]:
+    """Every org with settled activity, in order, at its exposure time (as `executions_by_time`),
+    with the workspaces the snapshot or the ledger knows (those without details included)."""
+    for org_id, events in sorted(view.events.items()):
+        known = {ws for org, ws in snapshot.workspaces if org == org_id}
+        found = view.details.get(org_id, {})
+        workspaces = sorted(known | events.workspaces.keys())
+        yield OrgDetails(
+            org_id,
+            events.exposure_time(),
+            tuple((ws, found.get(ws, NO_SERIES)) for ws in workspaces),
+        )

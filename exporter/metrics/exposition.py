@@ -3,7 +3,8 @@
 Rendering costs about 5 µs per sample, and the inventory of 1,000 workspaces is tens of
 thousands of samples, but it changes only once per inventory pass. The text format is the
 concatenation of each collector's part, so the exposition renders collector by collector, in
-the registry's order, each with `generate_latest` itself: a `StateCollector`'s bytes are kept
+the registry's order, each with `generate_latest` itself or, for a `StateCollector`, its own
+`exposition(state)` (the same bytes; the details write theirs directly): those bytes are kept
 until one of its state objects is replaced (the inventory once per snapshot, the execution
 counters once per ledger commit); every other collector is rendered on each scrape. The body
 is byte-identical to `generate_latest` on the same registry, sample timestamps included.
@@ -12,27 +13,15 @@ is byte-identical to `generate_latest` on the same registry, sample timestamps i
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
-from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from exporter.metrics.collectors import StateCollector
 from exporter.metrics.registry import OrderedRegistry
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
-
-
-class _Built(Collector):
-    """Families already built, in the shape `generate_latest` reads."""
-
-    def __init__(self, metrics: list[Metric]) -> None:
-        self._metrics = metrics
-
-    def collect(self) -> Iterator[Metric]:
-        return iter(self._metrics)
 
 
 class _CachedPart:
@@ -50,7 +39,7 @@ class _CachedPart:
             if len(state) != len(self._state) or any(
                 new is not old for new, old in zip(state, self._state, strict=False)
             ):
-                self._bytes = generate_latest(_Built(self._collector.families(state)))
+                self._bytes = self._collector.exposition(state)
                 self._state = state
             return self._bytes
 
