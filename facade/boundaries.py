@@ -14,7 +14,8 @@ had not started); otherwise one long-lookback query gives its value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from facade import buckets as calendar
@@ -106,8 +107,9 @@ def _columns(
 class BoundaryReader:
     """Reads counters at bucket boundaries and counts each bucket exactly."""
 
-    def __init__(self, client: PrometheusClient) -> None:
+    def __init__(self, client: PrometheusClient, pool: Executor | None = None) -> None:
         self.client = client
+        self.pool = pool  # when given, the runs of a read are sent at once from its threads
 
     def _read_run(
         self, scope: promql.Scope, run: calendar.Run, counted: Counted, checked: bool
@@ -131,10 +133,28 @@ class BoundaryReader:
     ) -> BoundaryReads:
         """The counter's value at every boundary, per group, with its window's resets and
         minimum when `checked`."""
-        found = BoundaryReads({}, [False] * len(buckets.boundaries), checked)
-        for run in calendar.reads(buckets):
-            _columns(self._read_run(scope, run, counted, checked), run, counted, found)
-        return found
+        return self.start(scope, buckets, counted, checked)()
+
+    def start(
+        self, scope: promql.Scope, buckets: calendar.Buckets, counted: Counted, checked: bool = True
+    ) -> Callable[[], BoundaryReads]:
+        """`reads` begun: its runs sent from the pool's threads (if any); call to collect them."""
+        runs = calendar.reads(buckets)
+        if self.pool is None:
+            answers = [self._read_run(scope, run, counted, checked) for run in runs]
+        else:
+            futures = [
+                self.pool.submit(self._read_run, scope, run, counted, checked) for run in runs
+            ]
+
+        def collect() -> BoundaryReads:
+            found = BoundaryReads({}, [False] * len(buckets.boundaries), checked)
+            series = answers if self.pool is None else [future.result() for future in futures]
+            for run, answer in zip(runs, series, strict=True):
+                _columns(answer, run, counted, found)
+            return found
+
+        return collect
 
     def _before_first(
         self, scope: promql.Scope, points: Sequence[float], counted: Counted, reads: BoundaryReads

@@ -31,10 +31,11 @@ class ExecutionSeriesService:
 
     def __init__(self, reader: Reader, retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
         self.reader = reader
-        self.boundaries = BoundaryReader(reader.client)
+        # The runs of boundaries are read at once while the request's thread checks the
+        # workspace (none of these threads waits on another).
+        pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="boundary-reads")
+        self.boundaries = BoundaryReader(reader.client, pool)
         self.retention_days = retention_days
-        # The boundaries are read while the request's thread checks the workspace.
-        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="boundary-reads")
 
     def hourly(self, scope: promql.Scope, hours: int) -> TimeSeries:
         """The last `hours` UTC hours, the current one last."""
@@ -93,10 +94,7 @@ class ExecutionSeriesService:
         """The check's reading of `parts` (existence and freshness by default) and the exact
         counts per bucket of each group of each `counted`, read while the workspace is checked."""
         span = span_of(buckets)
-        reads = [
-            self.pool.submit(self.boundaries.reads, scope, buckets, item, span is None)
-            for item in counted
-        ]
+        reads = [self.boundaries.start(scope, buckets, item, span is None) for item in counted]
         checks = dict(promql.existence_parts(scope) if parts is None else parts)
         if span is not None:
             checks[Part.COUNTER_RESETS] = span_resets(scope, span, counted)
@@ -104,7 +102,7 @@ class ExecutionSeriesService:
         self.reader.require(reading, scope)
         spans = span_resets_of(reading.samples(Part.COUNTER_RESETS), counted)
         return reading, [
-            self.boundaries.counts(scope, buckets, item, found.result(), spans[index])
+            self.boundaries.counts(scope, buckets, item, found(), spans[index])
             for index, (item, found) in enumerate(zip(counted, reads, strict=True))
         ]
 
