@@ -6,7 +6,8 @@ that one query), and for a series one query of boundary values per run of equall
 boundaries, `max(last_over_time(selector[step]))` sent as the façade sends it (a range query
 from a multiple of its step, or an instant query for a run of one); for the latency, the same
 per `le` of the duration histogram's buckets. It is what a client that knew there was no
-counter reset and that the workspace existed would send.
+counter reset and that the workspace existed would send, over a session set up as the façade's
+own (`facade.prometheus.default_session`: answers not gzipped, the environment read once).
 
 `hello_world` is the smallest Flask app, served by `wrk_rate`'s comparison under the very
 gunicorn settings of `mm-analytics facade` (`facade.gunicorn_conf`).
@@ -20,11 +21,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import requests
 from flask import Flask
 
 from facade import promql
 from facade.buckets import Buckets, reads
+from facade.prometheus import default_session
 from facade.promql import counters
 from stack.supervisor import REPO_ROOT, ManagedProcess, free_port
 
@@ -57,7 +58,7 @@ def series_floor(
     counted: counters.Counted = counters.EXECUTIONS_COUNTED,
 ) -> Action:
     """One query of boundary values per run of `buckets`."""
-    plain = requests.Session()
+    plain = default_session(api)
     calls: list[tuple[str, dict[str, str | float]]] = []
     for run in reads(buckets):
         if run.last == run.first:
@@ -77,7 +78,7 @@ def series_floor(
 
 def instant_floor(api: str, query: str, at: float) -> Action:
     """One instant query."""
-    plain = requests.Session()
+    plain = default_session(api)
     params = {"query": query, "time": at}
     return lambda: plain.post(f"{api}/query", data=params, timeout=30).status_code
 

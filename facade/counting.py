@@ -50,6 +50,22 @@ def may_have_reset(read: BoundaryRead | None, previous_value: float) -> bool:
     return read.resets > 0 or (read.minimum is not None and read.minimum < previous_value)
 
 
+def visible_resets(values: Sequence[float], series: int, resets: float) -> list[int] | None:
+    """The buckets holding a reset of a group, when its boundary `values` show them all.
+
+    `series` and `resets` come from one read of the whole span (`resets()` of every series,
+    from the first boundary's window to the last boundary), which must include the sample
+    that `values[0]` is. With one series, each bucket whose end value is below its start value
+    holds at least one reset, and each of those is a different decrease between two of its
+    samples; as many such buckets as resets over the span leave none elsewhere, not even one
+    followed by regrowth past the old value. Else (None) every window must be checked.
+    """
+    if series > 1:
+        return None
+    dropped = [index for index in range(1, len(values)) if values[index] < values[index - 1]]
+    return dropped if len(dropped) == round(resets) else None
+
+
 def gained(start_value: float, start: float, points: Points) -> float:
     """What a counter gained after `start` (value `start_value`), counting resets as restarts."""
     total = 0.0

@@ -60,7 +60,9 @@ def _workspaces(reading: Reading) -> list[WorkspaceAnalytics]:
     for workspace_id, own in sorted(reading.split("workspace_id").items()):
         if not own.samples(Part.WORKSPACE):
             continue
-        resources = {kind: own.total(Part.RESOURCES, resource=kind) for kind in RESOURCE_KINDS}
+        # One pass over the workspace's resources, not one per kind (a rollup has many).
+        per_kind = own.by(Part.RESOURCES, "resource")
+        resources = {kind: round(per_kind.get(kind, 0.0)) for kind in RESOURCE_KINDS}
         # Executions since the live polls began, plus the history a backfill counted before.
         executions = Executions(
             own.total(Part.EXECUTIONS) + own.total(Part.HISTORY),

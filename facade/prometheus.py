@@ -214,9 +214,10 @@ class PrometheusClient:
         raise self._failed(PrometheusResponseError(message))
 
 
-def default_session(base_url: str) -> requests.Session:
-    """A session that reads proxy and CA settings from the environment once, not per query."""
-    session = requests.Session()
+def default_session(base_url: str, session: requests.Session | None = None) -> requests.Session:
+    """A session (new, or `session` set up) that reads proxy and CA settings from the
+    environment once, not per query."""
+    session = requests.Session() if session is None else session
     session.proxies = requests.utils.get_environ_proxies(base_url)  # honours NO_PROXY
     session.verify = (
         os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True

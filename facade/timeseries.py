@@ -1,7 +1,8 @@
 """Hourly, daily, weekly and monthly execution series, exact to the execution.
 
-Per request: one instant query checks the workspace and the activity collector's freshness
-while, from a second thread, the counter is read at the bucket boundaries (`facade.boundaries`).
+Per request: one instant query checks the workspace and the activity collector's freshness and
+reads the counter's resets over the whole span, while, from a second thread, the counter's
+values are read at the bucket boundaries (`facade.boundaries`).
 Weeks and months are counted as their calendar days and summed; asking further back than the
 retention is a 422 before any query (`facade.retention`).
 """
@@ -15,9 +16,10 @@ from functools import partial
 
 from facade import buckets as calendar
 from facade import promql, retention
-from facade.boundaries import BoundaryReader, BoundaryReads, Group
+from facade.boundaries import BoundaryReader, BoundaryReads, Group, span_of, span_resets_of
 from facade.config import DEFAULT_RETENTION_DAYS
-from facade.promql.counters import EXECUTIONS_COUNTED, Counted
+from facade.promql import Part
+from facade.promql.counters import EXECUTIONS_COUNTED, Counted, span_resets
 from facade.readings import Reader, Reading
 from facade.results import Period, TimeSeries
 
@@ -29,10 +31,11 @@ class ExecutionSeriesService:
 
     def __init__(self, reader: Reader, retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
         self.reader = reader
-        self.boundaries = BoundaryReader(reader.client)
+        # The runs of boundaries are read at once while the request's thread checks the
+        # workspace (none of these threads waits on another).
+        pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="boundary-reads")
+        self.boundaries = BoundaryReader(reader.client, pool)
         self.retention_days = retention_days
-        # The boundaries are read while the request's thread checks the workspace.
-        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="boundary-reads")
 
     def hourly(self, scope: promql.Scope, hours: int) -> TimeSeries:
         """The last `hours` UTC hours, the current one last."""
@@ -90,13 +93,17 @@ class ExecutionSeriesService:
     ) -> tuple[Reading, list[dict[Group, list[int]]]]:
         """The check's reading of `parts` (existence and freshness by default) and the exact
         counts per bucket of each group of each `counted`, read while the workspace is checked."""
-        reads = [self.pool.submit(self.boundaries.reads, scope, buckets, item) for item in counted]
-        checks = promql.existence_parts(scope) if parts is None else parts
+        span = span_of(buckets)
+        reads = [self.boundaries.start(scope, buckets, item, span is None) for item in counted]
+        checks = dict(promql.existence_parts(scope) if parts is None else parts)
+        if span is not None:
+            checks[Part.COUNTER_RESETS] = span_resets(scope, span, counted)
         reading = self.reader.read(checks, ("activity",), buckets.now)
         self.reader.require(reading, scope)
+        spans = span_resets_of(reading.samples(Part.COUNTER_RESETS), counted)
         return reading, [
-            self.boundaries.counts(scope, buckets, item, found.result())
-            for item, found in zip(counted, reads, strict=True)
+            self.boundaries.counts(scope, buckets, item, found(), spans[index])
+            for index, (item, found) in enumerate(zip(counted, reads, strict=True))
         ]
 
     def _reads(self, scope: promql.Scope, buckets: calendar.Buckets) -> BoundaryReads:

@@ -4,6 +4,7 @@ value of its labels. Scopes, escaping and tags are those of `facade.promql`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from facade.promql import MAX_LOOKBACK_SECONDS, Part, Parts, Scope, duration, tagged
@@ -24,6 +25,7 @@ class Counted:
         return f"{operation} by ({', '.join(self.by)}) ({expression})"
 
 
+COUNTED_LABEL = "mm_counted"  # on a `span_resets` result: the index of its family
 EXECUTIONS_COUNTED = Counted(cat.EXECUTIONS_BY_TIME.sample_name)
 
 
@@ -41,18 +43,21 @@ def counter_values(
 
 
 def counter_reads(
-    scope: Scope, window: float, shift: float = 0.0, counted: Counted = EXECUTIONS_COUNTED
+    scope: Scope,
+    window: float,
+    shift: float = 0.0,
+    counted: Counted = EXECUTIONS_COUNTED,
+    checks: bool = True,
 ) -> str:
-    """COUNTER_VALUE with what reveals a reset in the same window: COUNTER_RESETS (decreases
-    inside it) and COUNTER_MIN (a reset between the last sample before it and the first in it).
-    Another family adds COUNTER_SEEN, the workspace's executions: every family is shown at the
-    same times, so a series absent where executions are seen had not started (0)."""
+    """COUNTER_VALUE, with `checks` what reveals a reset in the same window: COUNTER_RESETS
+    (decreases inside it) and COUNTER_MIN (a reset between the last sample before it and the
+    first in it). Another family adds COUNTER_SEEN, the workspace's executions: every family is
+    shown at the same times, so a series absent where executions are seen had not started (0)."""
     series = _counter_window(scope, window, shift, counted)
-    parts = {
-        **counter_values(scope, window, shift, counted),
-        Part.COUNTER_RESETS: counted.aggregated("max", f"resets({series})"),
-        Part.COUNTER_MIN: counted.aggregated("min", f"min_over_time({series})"),
-    }
+    parts = counter_values(scope, window, shift, counted)
+    if checks:
+        parts[Part.COUNTER_RESETS] = counted.aggregated("max", f"resets({series})")
+        parts[Part.COUNTER_MIN] = counted.aggregated("min", f"min_over_time({series})")
     if counted != EXECUTIONS_COUNTED:
         seen = counter_values(scope.workspace, window, shift)
         parts[Part.COUNTER_SEEN] = seen[Part.COUNTER_VALUE]
@@ -63,6 +68,17 @@ def counter_before(scope: Scope, counted: Counted = EXECUTIONS_COUNTED) -> str:
     """The counter's last sample at or before the evaluation time, however old."""
     series = f"{counted.sample_name}{scope.matchers()}[{duration(MAX_LOOKBACK_SECONDS)}]"
     return counted.aggregated("max", f"last_over_time({series})")
+
+
+def span_resets(scope: Scope, span: float, families: Sequence[Counted]) -> str:
+    """The resets of every series of `families` over the `span` ending at the evaluation time,
+    not aggregated (one result per scrape job and value of the counted labels, so a reader can
+    tell one series from several), each tagged with its family's index in COUNTED_LABEL."""
+    return " or ".join(
+        f"label_replace(resets({counted.sample_name}{scope.matchers()}[{duration(span)}]),"
+        f' "{COUNTED_LABEL}", "{index}", "", "")'
+        for index, counted in enumerate(families)
+    )
 
 
 def counter_samples(scope: Scope, window: float, counted: Counted = EXECUTIONS_COUNTED) -> str:

@@ -15,6 +15,7 @@ from facade.counting import (
     bucket_counts,
     gained,
     may_have_reset,
+    visible_resets,
 )
 
 Samples = Sequence[tuple[float, float]]
@@ -57,6 +58,32 @@ def count(samples: Samples, boundaries: Sequence[float]) -> list[int]:
         k: [[(t, v) for t, v in samples if boundaries[k - 1] <= t <= boundaries[k]]]
         for k in range(1, len(boundaries))
         if may_have_reset(reads[k], values[k - 1])
+    }
+    return bucket_counts(boundaries, values, raw)
+
+
+def span_plan(samples: Samples, boundaries: Sequence[float]) -> list[int] | None:
+    """The buckets the boundary values and one read of the span's resets send to raw samples
+    (None: the windows must be checked one by one)."""
+    reads = reads_of(samples, boundaries)
+    before = [v for t, v in samples if t <= boundaries[0]]
+    values = boundary_values(reads, before[-1] if before else None)
+    if reads[0] is None and before:
+        return None  # the first value's sample lies before the span
+    start = boundaries[0] - (boundaries[1] - boundaries[0])
+    span = [v for t, v in samples if start <= t <= boundaries[-1]]
+    resets = sum(1 for a, b in itertools.pairwise(span) if b < a)
+    return visible_resets(values, 1 if span else 0, resets)
+
+
+def count_from_span(samples: Samples, boundaries: Sequence[float]) -> list[int]:
+    """The façade's computation when the boundary values are read alone."""
+    plan = span_plan(samples, boundaries)
+    if plan is None:
+        return count(samples, boundaries)
+    values = boundary_values(reads_of(samples, boundaries), None)
+    raw = {
+        k: [[(t, v) for t, v in samples if boundaries[k - 1] <= t <= boundaries[k]]] for k in plan
     }
     return bucket_counts(boundaries, values, raw)
 
@@ -109,3 +136,31 @@ def test_several_jobs_count_once() -> None:
         [0.0, 10.0], [0.0, 9.0], {1: [[(3.0, 2.0), (8.0, 9.0)], [(5.0, 4.0)]]}
     ) == [9]
     assert gained(10.0, 0.0, [(1.0, 12.0), (2.0, 3.0), (3.0, 5.0)]) == 7.0
+
+
+def test_the_span_rules_resets_out_or_finds_them_all() -> None:
+    growth = [(float(t), float(t // 10)) for t in range(0, 401, 15)]
+    assert span_plan(growth, BOUNDARIES) == []
+    drops = [(10.0, 5.0), (90.0, 9.0), (120.0, 2.0), (180.0, 7.0), (310.0, 1.0), (390.0, 4.0)]
+    assert span_plan(drops, BOUNDARIES) == [2, 4]
+    assert count_from_span(drops, BOUNDARIES) == walk(drops, BOUNDARIES)
+
+
+def test_a_reset_the_values_hide_needs_the_windows() -> None:
+    climbs = [(50.0, 100.0), (150.0, 5.0), (190.0, 150.0)]
+    assert span_plan(climbs, [0.0, 100.0, 200.0]) is None
+    assert count_from_span(climbs, [0.0, 100.0, 200.0]) == walk(climbs, [0.0, 100.0, 200.0])
+    # Two resets in one bucket show as one drop.
+    twice = [(50.0, 10.0), (120.0, 2.0), (140.0, 1.0), (190.0, 3.0)]
+    assert span_plan(twice, [0.0, 100.0, 200.0]) is None
+    assert count_from_span(twice, [0.0, 100.0, 200.0]) == walk(twice, [0.0, 100.0, 200.0])
+
+
+def test_an_old_first_value_or_several_series_need_the_windows() -> None:
+    old = [(-500.0, 40.0), (150.0, 45.0)]
+    assert span_plan(old, BOUNDARIES) is None
+    assert count_from_span(old, BOUNDARIES) == walk(old, BOUNDARIES)
+    assert visible_resets([0.0, 5.0, 9.0], 2, 0.0) is None
+    late = [(250.0, 3.0), (350.0, 9.0)]
+    assert span_plan(late, BOUNDARIES) == []
+    assert count_from_span(late, BOUNDARIES) == walk(late, BOUNDARIES)

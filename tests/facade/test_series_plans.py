@@ -1,5 +1,6 @@
-"""The queries behind a series on the real history: the workspace check and the boundary reads,
-and raw samples only for the buckets whose window shows a counter reset; the answers exact."""
+"""The queries behind a series on the real history: the workspace check with the counter's resets
+over the whole span, the boundary values, and raw samples only for the buckets whose boundary
+values show a counter reset; the answers exact."""
 
 from __future__ import annotations
 
@@ -32,13 +33,20 @@ def raw_sample_reads(session: RecordingSession) -> int:
     return sum(1 for query in session.queries if "mm_part" not in query and "[" in query)
 
 
+def window_checks(session: RecordingSession) -> int:
+    """Reads of each window's resets and minimum (needed only when the span cannot tell)."""
+    return sum(1 for query in session.queries if "min_over_time" in query)
+
+
 def test_without_a_reset_the_boundary_reads_alone_count(
     make_app: Callable[..., Flask], truth: HistoryTruth
 ) -> None:
     data, session = hourly(make_app, "ws-a03")
     assert data == truth.hourly("ws-a03", 168)
     assert raw_sample_reads(session) == 0
+    assert window_checks(session) == 0
     assert len(session.queries) == 3  # the check, the range of 168 boundaries, "now"
+    assert sum("resets(" in query for query in session.queries) == 1  # in the check
 
 
 def test_a_reset_is_recounted_in_its_own_bucket_only(
@@ -47,6 +55,8 @@ def test_a_reset_is_recounted_in_its_own_bucket_only(
     data, session = hourly(make_app, "ws-a01")  # a reset 6 hours before the end
     assert data == truth.hourly("ws-a01", 168)
     assert raw_sample_reads(session) == 1
+    assert window_checks(session) == 0  # the one reset over the span is the one values show
+    assert len(session.queries) == 4
 
 
 def latency_plan(make_app: Callable[..., Flask], org: str, workspace: str) -> RecordingSession:
@@ -66,6 +76,9 @@ def latency_plan(make_app: Callable[..., Flask], org: str, workspace: str) -> Re
 def test_a_detail_family_is_read_like_the_executions(make_app: Callable[..., Flask]) -> None:
     quiet = latency_plan(make_app, "org-alpha", "ws-a04")
     assert raw_sample_reads(quiet) == 0
+    assert window_checks(quiet) == 0
     assert len(quiet.queries) == 3  # the check, the range of 168 boundaries, "now"
     # ws-b03's reset 9 hours before the end restarts every `le` series: one bucket is recounted.
-    assert raw_sample_reads(latency_plan(make_app, "org-beta", "ws-b03")) == 1
+    reset = latency_plan(make_app, "org-beta", "ws-b03")
+    assert raw_sample_reads(reset) == 1
+    assert window_checks(reset) == 0
