@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import signal
@@ -114,7 +115,11 @@ def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, 
         f"--links-url={LINKS_URL}",
         *(f"--{service}-port={port}" for service, port in ports.items()),
     )
-    with running_up(argv) as (launcher, banner):
+    # A record the platform writes late across an org's live start, after the backfill read
+    # that span, is counted by neither (docs/design.md, "Late records across the live start");
+    # this test of the stack's wiring streams none, so its exact comparison does not race it.
+    environ = {**os.environ, "SANDBOX_LATE_RATIO": "0"}
+    with running_up(argv, env=environ) as (launcher, banner):
         yield launcher, ports, banner, tmp_path / "state"
 
 
