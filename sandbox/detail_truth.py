@@ -48,8 +48,8 @@ from prometheus_client.utils import floatToGoString
 from pydantic import BaseModel
 
 from sandbox.buckets import Resolution, bucket_edges
-from sandbox.execution_truth import ExecutionTruthQuery, truth_range, utc_text
-from sandbox.timefmt import from_micros, now_iso
+from sandbox.execution_truth import ExecutionTruthQuery, bucket_times, span_times, truth_range
+from sandbox.timefmt import now_iso
 from vocabulary.details import DURATION_BUCKETS, STATUS_CODE_PREFIX
 
 Key = TypeVar("Key", str, int)
@@ -221,21 +221,14 @@ def read_detail_truth(connection: sqlite3.Connection, query: ExecutionTruthQuery
             org_id=org_id,
             **overall.get(workspace_id, DetailTally()).summary(),
             buckets=[
-                DetailBucket(
-                    start=from_micros(edges[index]).astimezone(zone).isoformat(),
-                    start_utc=utc_text(edges[index]),
-                    end_utc=utc_text(edges[index + 1]),
-                    **own[index].summary(),
-                )
+                DetailBucket(**bucket_times(edges, index, zone), **own[index].summary())
                 for index in sorted(own)
             ],
         )
-    local = [from_micros(edge).astimezone(zone).isoformat() for edge in edges[:1] + edges[-1:]]
     return DetailTruth(
         resolution=query.resolution,
         tz=query.tz,
-        start=local[0] if local else None,
-        end=local[-1] if local else None,
+        **span_times(edges, zone),
         late_after=query.late_after,
         generated_at=generated_at,
         workspaces=workspaces,

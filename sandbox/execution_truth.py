@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import sqlite3
 from bisect import bisect_right
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Self
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Annotated, Self, TypedDict
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -106,6 +106,36 @@ def utc_text(micros: int) -> str:
     return from_micros(micros).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class BucketTimes(TypedDict):
+    """Where a bucket starts (in its zone and in UTC) and ends (in UTC)."""
+
+    start: str
+    start_utc: str
+    end_utc: str
+
+
+class SpanTimes(TypedDict):
+    """Where the buckets start and end, in their zone."""
+
+    start: str | None
+    end: str | None
+
+
+def bucket_times(edges: list[int], index: int, zone: tzinfo) -> BucketTimes:
+    """Bucket `index`'s `start` in the zone and its `start_utc`, `end_utc`."""
+    return {
+        "start": from_micros(edges[index]).astimezone(zone).isoformat(),
+        "start_utc": utc_text(edges[index]),
+        "end_utc": utc_text(edges[index + 1]),
+    }
+
+
+def span_times(edges: list[int], zone: tzinfo) -> SpanTimes:
+    """The `start` and `end` of all buckets in the zone (None without buckets)."""
+    local = [from_micros(edge).astimezone(zone).isoformat() for edge in edges[:1] + edges[-1:]]
+    return {"start": local[0] if local else None, "end": local[-1] if local else None}
+
+
 def truth_range(connection: sqlite3.Connection, query: ExecutionTruthQuery) -> tuple[int, int]:
     """[start, end) in microseconds, with the defaults filled in."""
     end = query.instant(query.end)
@@ -174,21 +204,17 @@ def read_execution_truth(
     for workspace_id, workspace in workspaces.items():
         workspace.buckets = [
             ExecutionBucket(
-                start=from_micros(edges[index]).astimezone(zone).isoformat(),
-                start_utc=utc_text(edges[index]),
-                end_utc=utc_text(edges[index + 1]),
+                **bucket_times(edges, index, zone),
                 total=total,
                 failed=failed,
                 late=late,
             )
             for index, (total, failed, late) in sorted(counts.get(workspace_id, {}).items())
         ]
-    local = [from_micros(edge).astimezone(zone).isoformat() for edge in edges[:1] + edges[-1:]]
     return ExecutionTruth(
         resolution=query.resolution,
         tz=query.tz,
-        start=local[0] if local else None,
-        end=local[-1] if local else None,
+        **span_times(edges, zone),
         late_after=query.late_after,
         generated_at=generated_at,
         workspaces=workspaces,

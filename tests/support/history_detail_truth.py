@@ -17,7 +17,7 @@ from datetime import tzinfo
 from facade.quantiles import quantiles_ms
 from tests.support.history import END, PROFILES, Workspace
 from tests.support.history_details import DETAIL_WORKSPACES, LE, Execution, executions
-from tests.support.history_truth import label
+from tests.support.history_truth import execution_totals, label
 from vocabulary.details import DURATION_BUCKETS, OVERFLOW
 
 Buckets = list[list[Execution]]
@@ -122,13 +122,14 @@ class DetailTruth:
         return {
             "app_id": app_id,
             "period": "daily",
-            **_executions(len(runs), sum(e.failed for e in runs)),
+            **execution_totals(len(runs), sum(e.failed for e in runs)),
             "data": [
                 {"timestamp": label(s, zone), "total": len(b), "failed": sum(e.failed for e in b)}
                 for s, b in zip(starts, buckets, strict=True)
             ],
             "pipelines": [
-                {"augmentation_id": aug, **_executions(total, failed[aug])} for aug, total in ranked
+                {"augmentation_id": aug, **execution_totals(total, failed[aug])}
+                for aug, total in ranked
             ],
         }
 
@@ -153,13 +154,3 @@ class DetailTruth:
                 for code, count in ranked
             ],
         }
-
-
-def _executions(total: int, failed: int) -> dict[str, object]:
-    success = total - failed
-    return {
-        "total": total,
-        "success": success,
-        "failed": failed,
-        "success_rate": success / total if total else 0.0,
-    }

@@ -84,6 +84,17 @@ def calendar_days(days: int, zone: tzinfo, now: float = END) -> list[float]:
     return list(day_starts(zone, now - (days + 1) * 25 * HOUR, now))[-days:]
 
 
+def execution_totals(total: int, failed: int) -> dict[str, object]:
+    """The `total`, `success`, `failed`, `success_rate` of an executions answer."""
+    success = total - failed
+    return {
+        "total": total,
+        "success": success,
+        "failed": failed,
+        "success_rate": success / total if total else 0.0,
+    }
+
+
 class HistoryTruth:
     """Every expected answer, computed once per test session."""
 
@@ -145,14 +156,7 @@ class HistoryTruth:
     def executions(self, workspace_id: str) -> dict[str, object]:
         """Expected execution totals: what the exporter's counters showed at the end."""
         total = self.counter_now(workspace_id)
-        failed = self.counter_now(workspace_id, failed=True)
-        success = total - failed
-        return {
-            "total": total,
-            "success": success,
-            "failed": failed,
-            "success_rate": success / total if total else 0.0,
-        }
+        return execution_totals(total, self.counter_now(workspace_id, failed=True))
 
     def collected_at(self, workspace_id: str) -> float:
         """When the workspace was last collected, as the last gauge scrape before the end saw it."""

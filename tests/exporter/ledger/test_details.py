@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 import textwrap
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +17,7 @@ from exporter.ledger.file import SCHEMA_VERSION
 from exporter.ledger.store import Ledger, _read_only_view
 from exporter.platform.api import ExecutionRecord
 from exporter.platform.details import ExecutionDetails
+from tests.exporter.ledger.killing import kill_while_committing
 from vocabulary.details import DURATION_BUCKETS, LABEL_CAPS, OVERFLOW
 
 T0 = 1_764_000_000  # a 15-minute boundary (s)
@@ -216,17 +213,7 @@ def test_kill_9_neither_loses_nor_double_counts_a_detail(tmp_path: Path):
     rng = random.Random(17)
     exposures = []
     for _ in range(4):
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
-        )
-        assert child.stdout is not None and child.stdout.readline() == "committed\n"
-        time.sleep(rng.uniform(0.1, 0.4))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
-        ledger = Ledger(path)
-        view = ledger.view
-        ledger.close()
+        view = kill_while_committing(CHILD, path, rng, 0.4)
         batches = view.high_water["org-a"] // SECOND - 1  # batches 1..n, each exactly once
         assert sum(total for total, _ in view.counts.values()) == 10 * batches
         at = view.events["org-a"].exposure_time()

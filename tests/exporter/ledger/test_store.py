@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
 
 from exporter.ledger.store import Ledger, LedgerCorrupt, LedgerError
 from exporter.platform.api import ExecutionRecord
+from tests.exporter.ledger.killing import kill_while_committing
 
 
 def records(prefix: str, count: int, workspace: str = "ws-1", failed_every: int = 0, at: int = 0):
@@ -130,17 +127,7 @@ def test_kill_9_neither_loses_nor_double_counts(tmp_path):
     rng = random.Random(11)
     marks = []
     for _ in range(6):
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
-        )
-        assert child.stdout is not None and child.stdout.readline() == "committed\n"
-        time.sleep(rng.uniform(0.1, 0.6))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
-        ledger = Ledger(path)
-        view = ledger.view
-        ledger.close()
+        view = kill_while_committing(CHILD, path, rng, 0.6)
         mark = view.high_water["org-a"]
         marks.append(mark)
         batches = mark + 1  # every batch up to the mark, each exactly once
