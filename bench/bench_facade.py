@@ -5,8 +5,11 @@
    reset; hourly 168 and daily 90 on ws-a03, which has none; the org rollup), with no response
    cache, divided by the median latency of its floor on the same Prometheus in the same run: the
    cheapest PromQL that yields the same exact answer (`bench.floor`), sent over a session set
-   up like the façade's own (`facade.prometheus.default_session`). The last column is the
-   median of a repeated request with the response cache on (`FACADE_CACHE_SECONDS`).
+   up like the façade's own (`facade.prometheus.default_session`). The façade is served as
+   `mm-analytics facade` serves it (gunicorn, its settings, two workers of four threads), its
+   clock pinned at the history's end (`bench.pinned_facade`); the queries it sent are counted on
+   an in-process copy. The last column is the median of a repeated request with the response
+   cache on (`FACADE_CACHE_SECONDS`).
 2. Daily 90 in a DST zone: one range query per equally spaced run (what the façade does)
    against one instant query per boundary. Weeks and months in UTC counted per calendar day
    and summed (what the façade does) against read at their own boundaries; ws-a01 has a
@@ -51,6 +54,7 @@ if str(REPO_ROOT) not in sys.path:  # run as `python bench/bench_facade.py`
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.floor import (
+    gunicorn_app,
     gunicorn_hello,
     hello_url,
     instant_floor,
@@ -58,6 +62,7 @@ from bench.floor import (
     summary_query,
     wrk_rate,
 )
+from bench.pinned_facade import NOW_VARIABLE
 from facade import FacadeConfig, create_app, promql
 from facade.buckets import daily, days_of, hourly, monthly, reads, regrouped, weekly
 from facade.credentials import JwtSettings
@@ -192,20 +197,36 @@ def history_prometheus(workdir: Path) -> Iterator[PrometheusServer]:
 
 
 @contextmanager
-def facade_http(
-    prometheus_url: str, session: requests.Session, cache_seconds: float = 0.0
-) -> Iterator[str]:
-    """The façade, clock pinned to the history's end, on a loopback port."""
+def facade_http(prometheus_url: str, session: requests.Session) -> Iterator[str]:
+    """The façade in process, clock pinned to the history's end, on a loopback port."""
     config = FacadeConfig(
         prometheus_url=prometheus_url,
         prometheus_engine="prometheus",  # known: no build information call among the recorded
         jwt=JwtSettings(("HS256",), secret=SECRET),
-        cache_seconds=cache_seconds,
     )
     # Set up as the façade sets up its own session (gzip off, environment read once).
     app = create_app(config, clock=lambda: END, session=default_session(prometheus_url, session))
     with loopback.serving(make_server("127.0.0.1", free_port(), app, threaded=True)) as url:
         yield url
+
+
+@contextmanager
+def facade_gunicorn(workdir: Path, prometheus_url: str, cache_seconds: float) -> Iterator[str]:
+    """The façade under `mm-analytics facade`'s gunicorn settings, clock pinned to the
+    history's end; yields its base URL."""
+    env = {
+        "FACADE_PROMETHEUS_URL": prometheus_url,
+        "FACADE_PROMETHEUS_ENGINE": "prometheus",
+        "FACADE_JWT_SECRET": SECRET,
+        "FACADE_CACHE_SECONDS": str(cache_seconds),
+        NOW_VARIABLE: str(END),
+    }
+    workdir.mkdir(parents=True, exist_ok=True)
+    process = gunicorn_app(workdir, "bench.pinned_facade:create()", env, "/healthz")
+    try:
+        yield str(process.ready_url).removesuffix("/healthz")
+    finally:
+        process.stop()
 
 
 def get(client: requests.Session, url: str, params: Params) -> Callable[[], object]:
@@ -214,7 +235,7 @@ def get(client: requests.Session, url: str, params: Params) -> Callable[[], obje
 
 
 def latency_ratios(
-    prometheus: PrometheusServer, endpoints: dict[str, tuple[str, Params, Floor]]
+    workdir: Path, prometheus: PrometheusServer, endpoints: dict[str, tuple[str, Params, Floor]]
 ) -> None:
     """Part 1: façade median ÷ floor median, per endpoint, and the cached façade's median."""
     token = mint_token(SECRET, "org-alpha", permissions_for([]), 3600)
@@ -226,13 +247,15 @@ def latency_ratios(
         f"{'endpoint':<32}{'façade ms':>11}{'floor ms':>10}{'ratio':>8}{'queries':>9}{'kept ms':>9}"
     )
     with (
-        facade_http(prometheus.url, recorder) as url,
-        facade_http(prometheus.url, requests.Session(), 60.0) as kept,
+        facade_http(prometheus.url, recorder) as counted,
+        facade_gunicorn(workdir / "facade", prometheus.url, 0.0) as url,
+        facade_gunicorn(workdir / "kept", prometheus.url, 60.0) as kept,
     ):
         for name, (path, params, floor) in endpoints.items():
             recorder.calls.clear()
-            client.get(url + path, params=params, timeout=30).raise_for_status()
+            client.get(counted + path, params=params, timeout=30).raise_for_status()
             queries = len(recorder.calls)
+            client.get(url + path, params=params, timeout=30).raise_for_status()
             facade_ms = median_ms(get(client, url + path, params))
             floor_ms = median_ms(floor(api))
             kept_ms = median_ms(get(client, kept + path, params))
@@ -348,9 +371,9 @@ def history_parts(workdir: Path, parts: list[str]) -> None:
     """The parts read from the history's Prometheus."""
     with history_prometheus(workdir / "history") as prometheus:
         if "latency" in parts:
-            latency_ratios(prometheus, ENDPOINTS)
+            latency_ratios(workdir, prometheus, ENDPOINTS)
         if "details" in parts:
-            latency_ratios(prometheus, DETAIL_ENDPOINTS)
+            latency_ratios(workdir / "details", prometheus, DETAIL_ENDPOINTS)
         if "daily" in parts:
             daily_strategies(prometheus)
         if "calendar" in parts:

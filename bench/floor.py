@@ -102,22 +102,36 @@ def wrk_rate(url: str, headers: dict[str, str], connections: int, seconds: int =
     return float(match.group(1))
 
 
-def gunicorn_hello(workdir: Path, workers: int, threads: int) -> ManagedProcess:
-    """`hello_world` under `facade.gunicorn_conf` with these workers and threads, started."""
+def gunicorn_app(
+    workdir: Path,
+    app: str,
+    env: dict[str, str],
+    ready_path: str = "/",
+    workers: int = 2,
+    threads: int = 4,
+) -> ManagedProcess:
+    """The WSGI `app` ("module:name" or "module:factory()") under `facade.gunicorn_conf` with
+    these workers and threads, started; its ready URL is `ready_path` on its port."""
     port = free_port()
-    metrics = workdir / "hello-metrics"
+    name = app.rsplit(":", maxsplit=1)[-1].strip("()").replace("_", "-")
+    metrics = workdir / f"{name}-metrics"
     metrics.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "gunicorn", "--config", "python:facade.gunicorn_conf"]
     argv += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)]
     process = ManagedProcess(
-        "hello",
-        [*argv, "bench.floor:hello_world"],
-        log_path=workdir / "hello.log",
-        env={"PROMETHEUS_MULTIPROC_DIR": str(metrics), "PYTHONPATH": str(REPO_ROOT)},
-        ready_url=f"http://127.0.0.1:{port}/",
+        name,
+        [*argv, app],
+        log_path=workdir / f"{name}.log",
+        env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics), "PYTHONPATH": str(REPO_ROOT)},
+        ready_url=f"http://127.0.0.1:{port}{ready_path}",
     )
     process.start(ready_timeout=60)
     return process
+
+
+def gunicorn_hello(workdir: Path, workers: int, threads: int) -> ManagedProcess:
+    """`hello_world` under `facade.gunicorn_conf` with these workers and threads, started."""
+    return gunicorn_app(workdir, "bench.floor:hello_world", {}, "/", workers, threads)
 
 
 def hello_url(process: ManagedProcess) -> str:

@@ -3,20 +3,22 @@
 One range query per run of equally spaced boundaries (sent from a multiple of its step, its
 selectors looking back by as much, see `buckets.Run.shift`; an instant query for a run of one)
 reads, at each boundary and for each value of the counted labels, the counter's last sample: the
-floor's own query. Whether a bucket may hold a counter reset comes from one read of the whole
-span (`span_resets`, sent with the workspace check): with no more resets than the boundary
-values show, only the buckets that show one have their raw samples fetched. Otherwise the
-windows are read again with their resets and minimum, and every bucket they find suspect is
-recounted from raw samples. A series absent at the first boundary is 0 there when the
-workspace's executions are seen in that window (every family is shown at the same times, so it
-had not started); otherwise one long-lookback query gives its value.
+floor's own query. A second query per run, sent at the same time, reads the `resets()` of every
+series over windows reaching back two buckets (Prometheus decodes the samples two overlapping
+windows share once, so this costs about one read of the span): with one series per group, only
+the buckets it finds a reset in, and those after an empty window, have their raw samples
+fetched (`counting.reset_buckets`). With several series of a group (scrape jobs, a backfill
+next to the live counter) the windows are read again with their resets and minimum, and every
+bucket they find suspect is recounted from raw samples. A series absent at the first boundary is
+0 there when the workspace's executions are seen in that window (every family is shown at the
+same times, so it had not started); otherwise one long-lookback query gives its value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from facade import buckets as calendar
 from facade import promql
@@ -25,42 +27,31 @@ from facade.counting import (
     Points,
     boundary_values,
     bucket_counts,
+    hides_reset,
     may_have_reset,
-    visible_resets,
 )
-from facade.prometheus import PrometheusClient, Sample, Series
+from facade.prometheus import PrometheusClient, Series
 from facade.promql import Part
 from facade.promql.counters import (
-    COUNTED_LABEL,
     EXECUTIONS_COUNTED,
     Counted,
     counter_before,
     counter_reads,
+    counter_resets,
     counter_samples,
 )
 
 Group = tuple[str, ...]  # the values of a Counted's `by` labels
 Reads = list[BoundaryRead | None]  # one per boundary (None: no sample in its window)
-SpanResets = dict[Group, tuple[int, float]]  # per group: its series and their resets
 
 
-def span_of(buckets: calendar.Buckets) -> float | None:
-    """How far back from "now" the boundary reads reach: to the start of the first boundary's
-    window (None: nothing to read)."""
-    runs = calendar.reads(buckets)
-    return buckets.now - runs[0].start + runs[0].step if runs else None
+@dataclass
+class Resets:
+    """A group's resets per boundary over windows reaching back two buckets, and how many
+    series it has."""
 
-
-def span_resets_of(samples: Sequence[Sample], families: Sequence[Counted]) -> list[SpanResets]:
-    """The results of `counters.span_resets` per family: each group's series and resets."""
-    found: list[SpanResets] = [{} for _ in families]
-    for sample in samples:
-        index = int(sample.labels.get(COUNTED_LABEL, "0"))
-        groups = found[index]
-        group = group_of(families[index], sample.labels)
-        series, resets = groups.get(group, (0, 0.0))
-        groups[group] = (series + 1, resets + sample.value)
-    return found
+    per_boundary: list[float]
+    series: set[frozenset[tuple[str, str]]] = field(default_factory=set)
 
 
 def group_of(counted: Counted, labels: Mapping[str, str]) -> Group:
@@ -75,7 +66,9 @@ class BoundaryReads:
 
     groups: dict[Group, Reads]
     seen: list[bool]
-    checked: bool = True  # whether each read holds its window's resets and minimum
+    # Per group, the resets of windows reaching back two buckets; None when each read holds its
+    # own window's resets and minimum instead.
+    resets: dict[Group, Resets] | None = None
 
 
 def _columns(
@@ -104,54 +97,82 @@ def _columns(
             )
 
 
+def _reset_columns(
+    series: list[Series], run: calendar.Run, counted: Counted, size: int, found: dict[Group, Resets]
+) -> None:
+    for item in series:
+        resets = found.setdefault(group_of(counted, item.labels), Resets([0.0] * size))
+        resets.series.add(frozenset(item.labels.items()))
+        for at, value in item.points:
+            index = run.first + round((at - run.shift - run.start) / run.step)
+            resets.per_boundary[index] = max(resets.per_boundary[index], value)
+
+
+def _reaches(runs: Sequence[calendar.Run]) -> list[float]:
+    """Per run, how far its reset windows reach back: two buckets, the previous one as long as
+    the longest window before the run's boundaries (a run starts where the spacing changes)."""
+    return [
+        run.step + max(run.step, runs[index - 1].step if index else 0.0)
+        for index, run in enumerate(runs)
+    ]
+
+
 class BoundaryReader:
     """Reads counters at bucket boundaries and counts each bucket exactly."""
 
     def __init__(self, client: PrometheusClient, pool: Executor | None = None) -> None:
         self.client = client
-        self.pool = pool  # when given, the runs of a read are sent at once from its threads
+        self.pool = pool  # when given, the queries of a read are sent at once from its threads
 
-    def _read_run(
-        self, scope: promql.Scope, run: calendar.Run, counted: Counted, checked: bool
-    ) -> list[Series]:
-        """The counter reads of one run: a range query, or an instant query for one boundary
-        (no query cache or frontend moves an instant query, while a one-point range could be
-        moved to a multiple of its step)."""
+    def _ask(self, run: calendar.Run, query: str) -> list[Series]:
+        """`query` over one run (built with `run.shift`): a range query, or an instant query for
+        one boundary (no query cache or frontend moves an instant query, while a one-point range
+        could be moved to a multiple of its step)."""
         if run.last == run.first:
-            query = counter_reads(scope, run.step, counted=counted, checks=checked)
             found = self.client.instant(query, run.start)
             return [Series(sample.labels, ((run.start, sample.value),)) for sample in found]
-        return self.client.range(
-            counter_reads(scope, run.step, run.shift, counted, checked),
-            run.start + run.shift,
-            run.end + run.shift,
-            run.step,
-        )
+        return self.client.range(query, run.start + run.shift, run.end + run.shift, run.step)
 
     def reads(
-        self, scope: promql.Scope, buckets: calendar.Buckets, counted: Counted, checked: bool = True
+        self,
+        scope: promql.Scope,
+        buckets: calendar.Buckets,
+        counted: Counted,
+        checked: bool = False,
     ) -> BoundaryReads:
         """The counter's value at every boundary, per group, with its window's resets and
-        minimum when `checked`."""
+        minimum when `checked`, else with the resets of windows reaching back two buckets."""
         return self.start(scope, buckets, counted, checked)()
 
     def start(
-        self, scope: promql.Scope, buckets: calendar.Buckets, counted: Counted, checked: bool = True
+        self,
+        scope: promql.Scope,
+        buckets: calendar.Buckets,
+        counted: Counted,
+        checked: bool = False,
     ) -> Callable[[], BoundaryReads]:
-        """`reads` begun: its runs sent from the pool's threads (if any); call to collect them."""
+        """`reads` begun: its queries sent from the pool's threads (if any); call to collect."""
         runs = calendar.reads(buckets)
-        if self.pool is None:
-            answers = [self._read_run(scope, run, counted, checked) for run in runs]
-        else:
-            futures = [
-                self.pool.submit(self._read_run, scope, run, counted, checked) for run in runs
+        asked = [(run, counter_reads(scope, run.step, run.shift, counted, checked)) for run in runs]
+        if not checked:
+            asked += [
+                (run, counter_resets(scope, reach, run.shift, counted))
+                for run, reach in zip(runs, _reaches(runs), strict=True)
             ]
+        if self.pool is None:
+            answers = [self._ask(run, query) for run, query in asked]
+        else:
+            futures = [self.pool.submit(self._ask, run, query) for run, query in asked]
 
         def collect() -> BoundaryReads:
-            found = BoundaryReads({}, [False] * len(buckets.boundaries), checked)
+            size = len(buckets.boundaries)
+            found = BoundaryReads({}, [False] * size, None if checked else {})
             series = answers if self.pool is None else [future.result() for future in futures]
-            for run, answer in zip(runs, series, strict=True):
-                _columns(answer, run, counted, found)
+            for index, ((run, _), answer) in enumerate(zip(asked, series, strict=True)):
+                if index < len(runs):
+                    _columns(answer, run, counted, found)
+                elif found.resets is not None:
+                    _reset_columns(answer, run, counted, size, found.resets)
             return found
 
         return collect
@@ -172,10 +193,8 @@ class BoundaryReader:
         buckets: calendar.Buckets,
         counted: Counted,
         reads: BoundaryReads | None = None,
-        spans: SpanResets | None = None,
     ) -> dict[Group, list[int]]:
-        """Exact counts per bucket of every group, from the boundary `reads` when already read
-        (without checks, `spans` tells where the resets are, see `span_resets_of`)."""
+        """Exact counts per bucket of every group, from the boundary `reads` when already read."""
         points = buckets.boundaries
         reads = self.reads(scope, buckets, counted) if reads is None else reads
         before = self._before_first(scope, points, counted, reads)
@@ -184,11 +203,17 @@ class BoundaryReader:
             group: boundary_values(reads.groups.get(group, empty), before.get(group))
             for group in {*reads.groups, *before}
         }
-        suspects = _suspects(reads, values, before, spans)
-        if suspects is None:
-            return self.counts(scope, buckets, counted, self.reads(scope, buckets, counted))
+        if reads.resets is not None and any(
+            len(found.series) > 1 for found in reads.resets.values()
+        ):
+            checked = self.reads(scope, buckets, counted, checked=True)
+            return self.counts(scope, buckets, counted, checked)
         samples: dict[Group, dict[int, list[Points]]] = {}
-        for index in sorted(suspects):
+        for index in range(1, len(points)):
+            if not any(
+                _recount(reads, found, group, index, samples) for group, found in values.items()
+            ):
+                continue
             window = points[index] - points[index - 1]
             query = counter_samples(scope, window, counted)
             for item in self.client.instant_matrix(query, points[index]):
@@ -200,29 +225,20 @@ class BoundaryReader:
         }
 
 
-def _suspects(
+def _recount(
     reads: BoundaryReads,
-    values: Mapping[Group, list[float]],
-    before: Mapping[Group, float],
-    spans: SpanResets | None,
-) -> set[int] | None:
-    """The buckets to recount from raw samples (None: the windows must be read with checks)."""
-    if reads.checked:
-        return {
-            index
-            for index in range(1, len(reads.seen))
-            for group, found in reads.groups.items()
-            if may_have_reset(found[index], values[group][index - 1])
-        }
-    if spans is None:
-        return None
-    suspects: set[int] = set()
-    for group, found in values.items():
-        first = reads.groups.get(group, [None])[0]
-        if (first is None or first.value is None) and before.get(group):
-            return None  # the first value's sample lies before the span
-        dropped = visible_resets(found, *spans.get(group, (0, 0.0)))
-        if dropped is None:
-            return None
-        suspects.update(dropped)
-    return suspects
+    values: list[float],
+    group: Group,
+    index: int,
+    samples: Mapping[Group, Mapping[int, list[Points]]],
+) -> bool:
+    """Whether bucket `index` of `group` must be recounted from raw samples (those of the
+    buckets before it already read into `samples`)."""
+    found = reads.groups.get(group) or [None] * len(reads.seen)
+    if reads.resets is None:
+        return may_have_reset(found[index], values[index - 1])
+    resets = reads.resets.get(group)
+    if resets is None:
+        return hides_reset(index, found, [0.0] * len(found), reads.seen)
+    previous = samples.get(group, {}).get(index - 1, [])
+    return hides_reset(index, found, resets.per_boundary, reads.seen, previous)

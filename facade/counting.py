@@ -8,6 +8,7 @@ its predecessor means the counter restarted from zero, so it adds its whole valu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -50,20 +51,29 @@ def may_have_reset(read: BoundaryRead | None, previous_value: float) -> bool:
     return read.resets > 0 or (read.minimum is not None and read.minimum < previous_value)
 
 
-def visible_resets(values: Sequence[float], series: int, resets: float) -> list[int] | None:
-    """The buckets holding a reset of a group, when its boundary `values` show them all.
-
-    `series` and `resets` come from one read of the whole span (`resets()` of every series,
-    from the first boundary's window to the last boundary), which must include the sample
-    that `values[0]` is. With one series, each bucket whose end value is below its start value
-    holds at least one reset, and each of those is a different decrease between two of its
-    samples; as many such buckets as resets over the span leave none elsewhere, not even one
-    followed by regrowth past the old value. Else (None) every window must be checked.
+def hides_reset(
+    index: int,
+    reads: Sequence[BoundaryRead | None],
+    resets: Sequence[float],
+    seen: Sequence[bool],
+    previous: Sequence[Points] = (),
+) -> bool:
+    """Whether bucket `index` of one series may hold a reset, from its boundary `reads` (values
+    alone) and `resets[index]`: its decreases between samples over a window ending at boundary
+    `index` that holds window `index - 1` as well, and with it the last sample before the bucket
+    whenever that window has one. The raw samples of bucket `index - 1`, when read (`previous`),
+    show how many of those decreases lie there. A bucket with samples after an empty window
+    (the series not shown where the workspace's executions were `seen` had not started) may
+    hide a reset between an older sample and its own first one.
     """
-    if series > 1:
-        return None
-    dropped = [index for index in range(1, len(values)) if values[index] < values[index - 1]]
-    return dropped if len(dropped) == round(resets) else None
+    if reads[index] is not None and reads[index - 1] is None and not seen[index - 1]:
+        return True
+    return resets[index] > max((decreases(points) for points in previous), default=0)
+
+
+def decreases(points: Points) -> int:
+    """How many samples are below the one before them."""
+    return sum(1 for (_, before), (_, value) in itertools.pairwise(points) if value < before)
 
 
 def gained(start_value: float, start: float, points: Points) -> float:

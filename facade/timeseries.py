@@ -1,8 +1,8 @@
 """Hourly, daily, weekly and monthly execution series, exact to the execution.
 
-Per request: one instant query checks the workspace and the activity collector's freshness and
-reads the counter's resets over the whole span, while, from a second thread, the counter's
-values are read at the bucket boundaries (`facade.boundaries`).
+Per request: one instant query checks the workspace and the activity collector's freshness
+while, from the reading pool, the counter's values at the bucket boundaries and its resets are
+read (`facade.boundaries`).
 Weeks and months are counted as their calendar days and summed; asking further back than the
 retention is a 422 before any query (`facade.retention`).
 """
@@ -16,10 +16,9 @@ from functools import partial
 
 from facade import buckets as calendar
 from facade import promql, retention
-from facade.boundaries import BoundaryReader, BoundaryReads, Group, span_of, span_resets_of
+from facade.boundaries import BoundaryReader, BoundaryReads, Group
 from facade.config import DEFAULT_RETENTION_DAYS
-from facade.promql import Part
-from facade.promql.counters import EXECUTIONS_COUNTED, Counted, span_resets
+from facade.promql.counters import EXECUTIONS_COUNTED, Counted
 from facade.readings import Reader, Reading
 from facade.results import Period, TimeSeries
 
@@ -93,17 +92,13 @@ class ExecutionSeriesService:
     ) -> tuple[Reading, list[dict[Group, list[int]]]]:
         """The check's reading of `parts` (existence and freshness by default) and the exact
         counts per bucket of each group of each `counted`, read while the workspace is checked."""
-        span = span_of(buckets)
-        reads = [self.boundaries.start(scope, buckets, item, span is None) for item in counted]
-        checks = dict(promql.existence_parts(scope) if parts is None else parts)
-        if span is not None:
-            checks[Part.COUNTER_RESETS] = span_resets(scope, span, counted)
+        reads = [self.boundaries.start(scope, buckets, item) for item in counted]
+        checks = promql.existence_parts(scope) if parts is None else parts
         reading = self.reader.read(checks, ("activity",), buckets.now)
         self.reader.require(reading, scope)
-        spans = span_resets_of(reading.samples(Part.COUNTER_RESETS), counted)
         return reading, [
-            self.boundaries.counts(scope, buckets, item, found(), spans[index])
-            for index, (item, found) in enumerate(zip(counted, reads, strict=True))
+            self.boundaries.counts(scope, buckets, item, found())
+            for item, found in zip(counted, reads, strict=True)
         ]
 
     def _reads(self, scope: promql.Scope, buckets: calendar.Buckets) -> BoundaryReads:

@@ -4,7 +4,6 @@ value of its labels. Scopes, escaping and tags are those of `facade.promql`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from facade.promql import MAX_LOOKBACK_SECONDS, Part, Parts, Scope, duration, tagged
@@ -25,7 +24,6 @@ class Counted:
         return f"{operation} by ({', '.join(self.by)}) ({expression})"
 
 
-COUNTED_LABEL = "mm_counted"  # on a `span_resets` result: the index of its family
 EXECUTIONS_COUNTED = Counted(cat.EXECUTIONS_BY_TIME.sample_name)
 
 
@@ -70,15 +68,13 @@ def counter_before(scope: Scope, counted: Counted = EXECUTIONS_COUNTED) -> str:
     return counted.aggregated("max", f"last_over_time({series})")
 
 
-def span_resets(scope: Scope, span: float, families: Sequence[Counted]) -> str:
-    """The resets of every series of `families` over the `span` ending at the evaluation time,
-    not aggregated (one result per scrape job and value of the counted labels, so a reader can
-    tell one series from several), each tagged with its family's index in COUNTED_LABEL."""
-    return " or ".join(
-        f"label_replace(resets({counted.sample_name}{scope.matchers()}[{duration(span)}]),"
-        f' "{COUNTED_LABEL}", "{index}", "", "")'
-        for index, counted in enumerate(families)
-    )
+def counter_resets(
+    scope: Scope, window: float, shift: float = 0.0, counted: Counted = EXECUTIONS_COUNTED
+) -> str:
+    """The resets of every series of the counter in the window ending `shift` before the
+    evaluation time, not aggregated: one result per scrape job and value of the counted labels,
+    so a reader can tell one series from several."""
+    return f"resets({_counter_window(scope, window, shift, counted)})"
 
 
 def counter_samples(scope: Scope, window: float, counted: Counted = EXECUTIONS_COUNTED) -> str:

@@ -122,9 +122,13 @@ def test_valid_lookalike_ids_are_literal_and_select_nothing(
         "resource_type": "workspace",
         "resource_id": lookalike,
     }
-    # The check of the workspace, and the boundaries read while it runs; nothing after.
+    # The check of the workspace, and the boundaries and resets read while it runs; nothing
+    # after (no raw samples, no long lookback).
     assert any('"mm_part", "workspace"' in sent for sent in session.queries)
-    assert not any("[" in sent and "mm_part" not in sent for sent in session.queries)
+    read_alongside = ("mm_part", "resets(")
+    assert not any(
+        "[" in sent and not any(part in sent for part in read_alongside) for sent in session.queries
+    )
     for sent in session.queries:
         assert shape(sent) in {shape(query) for query in genuine_queries}
         assert f'workspace_id="{escape_label_value(lookalike)}"' in sent

@@ -20,6 +20,8 @@ from tests.support.facade_http import ApiClient, RecordingSession
 from tests.support.history import PROFILES
 from tests.support.history_stores import on_every_store
 from tests.support.history_truth import HistoryTruth, label
+from tests.support.prometheus import PrometheusServer
+from tests.support.victoria import VictoriaMetricsServer
 from vocabulary.catalogue import EXECUTIONS_BY_TIME
 
 pytestmark = on_every_store
@@ -118,6 +120,7 @@ def test_reset_buckets_are_recounted_from_raw_samples(
     make_app: Callable[..., Flask],
     client_of: Callable[[Flask], ApiClient],
     truth: HistoryTruth,
+    history_store: PrometheusServer | VictoriaMetricsServer,
     org_id: str,
     workspace_id: str,
 ) -> None:
@@ -127,7 +130,11 @@ def test_reset_buckets_are_recounted_from_raw_samples(
     body = api.get(_path(org_id, workspace_id, "hourly"), hours=24).get_json()
     assert body["data"] == truth.hourly(workspace_id, 24)
     raw = [q for q in session.queries if q.startswith(EXECUTIONS_BY_TIME.sample_name)]
-    assert len(raw) == 1  # only the bucket holding the reset
+    # Only the bucket holding the reset. VictoriaMetrics' `resets()` also compares a window's
+    # first sample with the one before it, which the bucket's raw samples (read from its start)
+    # lack: a reset just after a boundary is seen again in the next bucket's window.
+    late_reset = workspace_id == "ws-b03" and isinstance(history_store, VictoriaMetricsServer)
+    assert len(raw) == (2 if late_reset else 1)
     [reset] = truth.workspaces[workspace_id].profile.resets
     start = reset - reset % 3600
     bucket = next(p for p in body["data"] if p["timestamp"] == label(start, UTC))
