@@ -14,8 +14,8 @@ from facade.counting import (
     boundary_values,
     bucket_counts,
     gained,
-    may_have_reset,
     hides_reset,
+    may_have_reset,
 )
 
 Samples = Sequence[tuple[float, float]]
