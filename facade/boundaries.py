@@ -97,12 +97,19 @@ def _columns(
             )
 
 
+_RESETS_PARTS = ("", Part.COUNTER_RESETS_REACH)  # a `counter_resets` answer carries no part
+
+
+def _part(series: Series) -> str:
+    return series.labels.get(promql.PART_LABEL, "")
+
+
 def _reset_columns(
     series: list[Series], run: calendar.Run, counted: Counted, size: int, found: dict[Group, Resets]
 ) -> None:
     for item in series:
         resets = found.setdefault(group_of(counted, item.labels), Resets([0.0] * size))
-        resets.series.add(frozenset(item.labels.items()))
+        resets.series.add(frozenset(item.labels.items() - {(promql.PART_LABEL, _part(item))}))
         for at, value in item.points:
             index = run.first + round((at - run.shift - run.start) / run.step)
             resets.per_boundary[index] = max(resets.per_boundary[index], value)
@@ -153,12 +160,16 @@ class BoundaryReader:
     ) -> Callable[[], BoundaryReads]:
         """`reads` begun: its queries sent from the pool's threads (if any); call to collect."""
         runs = calendar.reads(buckets)
-        asked = [(run, counter_reads(scope, run.step, run.shift, counted, checked)) for run in runs]
-        if not checked:
-            asked += [
-                (run, counter_resets(scope, reach, run.shift, counted))
-                for run, reach in zip(runs, _reaches(runs), strict=True)
-            ]
+        asked: list[tuple[calendar.Run, str]] = []
+        for run, reach in zip(runs, _reaches(runs), strict=True):
+            if checked:
+                asked.append((run, counter_reads(scope, run.step, run.shift, counted)))
+            elif run.last == run.first:  # one small instant query: the resets go with it
+                query = counter_reads(scope, run.step, counted=counted, checks=False, reach=reach)
+                asked.append((run, query))
+            else:  # sent at the same time as the values, from another thread
+                asked.append((run, counter_reads(scope, run.step, run.shift, counted, False)))
+                asked.append((run, counter_resets(scope, reach, run.shift, counted)))
         if self.pool is None:
             answers = [self._ask(run, query) for run, query in asked]
         else:
@@ -168,11 +179,16 @@ class BoundaryReader:
             size = len(buckets.boundaries)
             found = BoundaryReads({}, [False] * size, None if checked else {})
             series = answers if self.pool is None else [future.result() for future in futures]
-            for index, ((run, _), answer) in enumerate(zip(asked, series, strict=True)):
-                if index < len(runs):
-                    _columns(answer, run, counted, found)
-                elif found.resets is not None:
-                    _reset_columns(answer, run, counted, size, found.resets)
+            for (run, _), answer in zip(asked, series, strict=True):
+                resets = [item for item in answer if _part(item) in _RESETS_PARTS]
+                _columns(
+                    [item for item in answer if _part(item) not in _RESETS_PARTS],
+                    run,
+                    counted,
+                    found,
+                )
+                if found.resets is not None:
+                    _reset_columns(resets, run, counted, size, found.resets)
             return found
 
         return collect

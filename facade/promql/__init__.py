@@ -127,6 +127,7 @@ class Part(StrEnum):
     NAMESPACE_RESOURCES = "namespace_resources"
     COUNTER_VALUE = "value"
     COUNTER_RESETS = "resets"
+    COUNTER_RESETS_REACH = "resets_reach"
     COUNTER_MIN = "min"
     COUNTER_SEEN = "seen"
 

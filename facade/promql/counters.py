@@ -46,16 +46,20 @@ def counter_reads(
     shift: float = 0.0,
     counted: Counted = EXECUTIONS_COUNTED,
     checks: bool = True,
+    reach: float | None = None,
 ) -> str:
     """COUNTER_VALUE, with `checks` what reveals a reset in the same window: COUNTER_RESETS
     (decreases inside it) and COUNTER_MIN (a reset between the last sample before it and the
-    first in it). Another family adds COUNTER_SEEN, the workspace's executions: every family is
-    shown at the same times, so a series absent where executions are seen had not started (0)."""
+    first in it); with a `reach`, COUNTER_RESETS_REACH, the `counter_resets` of that window.
+    Another family adds COUNTER_SEEN, the workspace's executions: every family is shown at the
+    same times, so a series absent where executions are seen had not started (0)."""
     series = _counter_window(scope, window, shift, counted)
     parts = counter_values(scope, window, shift, counted)
     if checks:
         parts[Part.COUNTER_RESETS] = counted.aggregated("max", f"resets({series})")
         parts[Part.COUNTER_MIN] = counted.aggregated("min", f"min_over_time({series})")
+    if reach is not None:
+        parts[Part.COUNTER_RESETS_REACH] = counter_resets(scope, reach, shift, counted)
     if counted != EXECUTIONS_COUNTED:
         seen = counter_values(scope.workspace, window, shift)
         parts[Part.COUNTER_SEEN] = seen[Part.COUNTER_VALUE]

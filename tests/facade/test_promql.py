@@ -103,6 +103,8 @@ def every_query() -> list[str]:
         promql.tagged(parts),
         counters.counter_reads(scope, 3600),
         counters.counter_reads(scope, 86400, 19800),
+        counters.counter_reads(scope, 3600, checks=False, reach=7200),
+        counters.counter_resets(scope, 172800, 19800),
         counters.counter_before(scope),
         counters.counter_samples(scope, 86400),
         *(
