@@ -29,6 +29,7 @@ from facade.counting import (
     bucket_counts,
     hides_reset,
     may_have_reset,
+    reset_candidates,
 )
 from facade.prometheus import PrometheusClient, Series
 from facade.promql import Part
@@ -75,16 +76,22 @@ def _columns(
     series: list[Series], run: calendar.Run, counted: Counted, reads: BoundaryReads
 ) -> None:
     columns: dict[Group, dict[int, dict[str, float]]] = {}
+    origin = run.start + run.shift
     for item in series:
         part = item.labels.get(promql.PART_LABEL, "")
+        seen = part == Part.COUNTER_SEEN or (
+            counted == EXECUTIONS_COUNTED and part == Part.COUNTER_VALUE
+        )
+        column = (
+            None
+            if part == Part.COUNTER_SEEN
+            else columns.setdefault(group_of(counted, item.labels), {})
+        )
         for at, value in item.points:
-            index = run.first + round((at - run.shift - run.start) / run.step)
-            if part == Part.COUNTER_SEEN or (
-                counted == EXECUTIONS_COUNTED and part == Part.COUNTER_VALUE
-            ):
+            index = run.first + round((at - origin) / run.step)
+            if seen:
                 reads.seen[index] = True
-            if part != Part.COUNTER_SEEN:
-                column = columns.setdefault(group_of(counted, item.labels), {})
+            if column is not None:
                 column.setdefault(index, {})[part] = value
     size = len(reads.seen)
     for group, found in columns.items():
@@ -110,9 +117,10 @@ def _reset_columns(
     for item in series:
         resets = found.setdefault(group_of(counted, item.labels), Resets([0.0] * size))
         resets.series.add(frozenset(item.labels.items() - {(promql.PART_LABEL, _part(item))}))
+        origin, per_boundary = run.start + run.shift, resets.per_boundary
         for at, value in item.points:
-            index = run.first + round((at - run.shift - run.start) / run.step)
-            resets.per_boundary[index] = max(resets.per_boundary[index], value)
+            index = run.first + round((at - origin) / run.step)
+            per_boundary[index] = max(per_boundary[index], value)
 
 
 def _reaches(runs: Sequence[calendar.Run]) -> list[float]:
@@ -224,10 +232,11 @@ class BoundaryReader:
         ):
             checked = self.reads(scope, buckets, counted, checked=True)
             return self.counts(scope, buckets, counted, checked)
+        candidates = {index for group in values for index in _candidates(reads, values, group)}
         samples: dict[Group, dict[int, list[Points]]] = {}
-        for index in range(1, len(points)):
-            if not any(
-                _recount(reads, found, group, index, samples) for group, found in values.items()
+        for index in sorted(candidates):
+            if reads.resets is not None and not any(
+                _unexplained(reads, group, index, samples) for group in values
             ):
                 continue
             window = points[index] - points[index - 1]
@@ -241,20 +250,34 @@ class BoundaryReader:
         }
 
 
-def _recount(
+def _candidates(
+    reads: BoundaryReads, values: Mapping[Group, list[float]], group: Group
+) -> list[int]:
+    """The buckets of `group` that may hold a counter reset, before any raw samples are read."""
+    found = reads.groups.get(group) or [None] * len(reads.seen)
+    if reads.resets is None:
+        return [
+            index
+            for index in range(1, len(found))
+            if may_have_reset(found[index], values[group][index - 1])
+        ]
+    return reset_candidates(found, _resets_of(reads, group), reads.seen)
+
+
+def _unexplained(
     reads: BoundaryReads,
-    values: list[float],
     group: Group,
     index: int,
     samples: Mapping[Group, Mapping[int, list[Points]]],
 ) -> bool:
-    """Whether bucket `index` of `group` must be recounted from raw samples (those of the
-    buckets before it already read into `samples`)."""
+    """Whether a reset bucket `index` of `group` may hold is not explained by the raw samples
+    of the bucket before it, when those were read."""
     found = reads.groups.get(group) or [None] * len(reads.seen)
-    if reads.resets is None:
-        return may_have_reset(found[index], values[index - 1])
-    resets = reads.resets.get(group)
-    if resets is None:
-        return hides_reset(index, found, [0.0] * len(found), reads.seen)
     previous = samples.get(group, {}).get(index - 1, [])
-    return hides_reset(index, found, resets.per_boundary, reads.seen, previous)
+    return hides_reset(index, found, _resets_of(reads, group), reads.seen, previous)
+
+
+def _resets_of(reads: BoundaryReads, group: Group) -> list[float]:
+    """The group's resets per boundary over windows reaching back two buckets (0 unread)."""
+    found = None if reads.resets is None else reads.resets.get(group)
+    return [0.0] * len(reads.seen) if found is None else found.per_boundary

@@ -71,6 +71,18 @@ def hides_reset(
     return resets[index] > max((decreases(points) for points in previous), default=0)
 
 
+def reset_candidates(
+    reads: Sequence[BoundaryRead | None], resets: Sequence[float], seen: Sequence[bool]
+) -> list[int]:
+    """The buckets `hides_reset` may find before any raw samples are read."""
+    return [
+        index
+        for index in range(1, len(reads))
+        if resets[index] > 0
+        or (reads[index] is not None and reads[index - 1] is None and not seen[index - 1])
+    ]
+
+
 def decreases(points: Points) -> int:
     """How many samples are below the one before them."""
     return sum(1 for (_, before), (_, value) in itertools.pairwise(points) if value < before)

@@ -19,7 +19,7 @@ from facade.boundaries import Group
 from facade.errors import NotFound
 from facade.inventory import require_detail
 from facade.promql import Part, counters
-from facade.quantiles import bound, quantiles_ms
+from facade.quantiles import bound, ordered, quantiles_ms
 from facade.results import (
     AppSeries,
     Executions,
@@ -34,10 +34,12 @@ from facade.timeseries import ExecutionSeriesService
 Counts = dict[Group, list[int]]
 
 
-def latency_of(cumulative: Mapping[str, int]) -> Latency:
-    """The executions and quantiles of a histogram given by its cumulative count per `le`."""
-    count = next((n for le, n in cumulative.items() if math.isinf(bound(le))), 0)
-    return Latency(count, quantiles_ms(cumulative))
+def latency_of(cumulative: Mapping[str, int], order: Sequence[str] | None = None) -> Latency:
+    """The executions and quantiles of a histogram given by its cumulative count per `le`
+    (`order`: its `le` values by increasing bound, when already sorted)."""
+    les = ordered(cumulative) if order is None else order
+    count = cumulative[les[-1]] if les and math.isinf(bound(les[-1])) else 0
+    return Latency(count, quantiles_ms(cumulative, les))
 
 
 def _windowed(counts: Counts) -> dict[str, int]:
@@ -68,8 +70,9 @@ class DetailService:
     ) -> LatencySeries:
         """Durations per bucket and over the window, from the histogram's bucket counts."""
         counts = self._counts(scope, buckets, (counters.DURATION_BUCKETS,))[0]
+        order = ordered(group[0] for group in counts)
         per_bucket = tuple(
-            latency_of(_column(counts, index)) for index in range(len(buckets.starts))
+            latency_of(_column(counts, index), order) for index in range(len(buckets.starts))
         )
         window = {group[0]: sum(values) for group, values in counts.items()}
         return LatencySeries(period, latency_of(window), tuple(buckets.labels()), per_bucket)
