@@ -6,11 +6,11 @@
    cache, divided by the median latency of its floor on the same Prometheus in the same run: the
    cheapest PromQL that yields the same exact answer (`bench.floor`), sent over a plain
    requests session as a client asking Prometheus would (`bench.floor.floor_session`). The
-   façade (its queries over a urllib3 pool) is served as
-   `mm-analytics facade` serves it (gunicorn, its settings, two workers of four threads), its
-   clock pinned at the history's end (`bench.pinned_facade`); the queries it sent are counted on
-   an in-process copy. The last column is the median of a repeated request with the response
-   cache on (`FACADE_CACHE_SECONDS`).
+   façade (its queries over its urllib3 pool) is served as `mm-analytics facade` serves it
+   (gunicorn, its settings, two workers of four threads), its clock pinned at the history's end
+   (`bench.pinned_facade`); the queries it sent are counted on an in-process copy. The last
+   column is the median of a repeated request with the response cache on
+   (`FACADE_CACHE_SECONDS`).
 2. Daily 90 in a DST zone: one range query per equally spaced run (what the façade does)
    against one instant query per boundary. Weeks and months in UTC counted per calendar day
    and summed (what the façade does) against read at their own boundaries; ws-a01 has a
