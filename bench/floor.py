@@ -6,9 +6,8 @@ that one query), and for a series one query of boundary values per run of equall
 boundaries, `max(last_over_time(selector[step]))` sent as the façade sends it (a range query
 from a multiple of its step, or an instant query for a run of one); for the latency, the same
 per `le` of the duration histogram's buckets. It is what a client that knew there was no
-counter reset and that the workspace existed would send, as a client asking Prometheus directly
-would, over a plain requests session (`floor_session`: answers not gzipped, the environment read
-once).
+counter reset and that the workspace existed would send to Prometheus directly, over a plain
+requests session (`floor_session`: answers not gzipped, the environment read once).
 
 `hello_world` is the smallest Flask app, served by `wrk_rate`'s comparison under the very
 gunicorn settings of `mm-analytics facade` (`facade.gunicorn_conf`).

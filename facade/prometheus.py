@@ -10,8 +10,9 @@ Exceptions, caught by the error handler through their base class:
 The base URL may carry a path prefix (`http://mimir:8080/prometheus`) and credentials (sent as
 basic auth, never shown); tenant headers (`X-Scope-OrgID`, ...) go with every request, and so do
 the query parameters of the engine (`facade.engines`), named in the configuration or asked once
-with `auto`. Requests go through one urllib3 pool (`connection_pool`), not requests: its own
-overhead per query (1.31 ms against 0.59 ms measured) was a large share of a series request.
+with `auto`. Requests go through one urllib3 pool (`connection_pool`) rather than a requests
+session, whose own overhead was a large share of a series request (one instant query with its
+parsing against a real Prometheus: 0.74 ms through a session, 0.40 ms through the pool).
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ class RecordingPool(urllib3.PoolManager):
     def urlopen(self, method: str, url: str, *args: Any, **kw: Any) -> BaseHTTPResponse:
         parts = urlsplit(url)
         body = kw.get("body") or parts.query
-        form = parse_qs(body.decode() if isinstance(body, bytes) else body)
+        form = parse_qs(body.decode() if isinstance(body, bytes) else body, keep_blank_values=True)
         params = {name: values[-1] for name, values in form.items()}
         if "query" in params:
             self.queries.append(params["query"])
@@ -79,7 +79,7 @@ def canned_api(
 
         def answer(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-            form = {name: values[-1] for name, values in parse_qs(body).items()}
+            form = {n: v[-1] for n, v in parse_qs(body, keep_blank_values=True).items()}
             received.append(Received(self.command, self.path, self.headers, form))
             time.sleep(delay)
             replies = next((r for p, r in pending.items() if self.path.endswith(p)), None)
