@@ -4,12 +4,13 @@
    Europe/Berlin, weekly 13 and monthly 3 in America/New_York on ws-a01, which has a counter
    reset; hourly 168 and daily 90 on ws-a03, which has none; the org rollup), with no response
    cache, divided by the median latency of its floor on the same Prometheus in the same run: the
-   cheapest PromQL that yields the same exact answer (`bench.floor`), sent over a session set
-   up like the façade's own (`facade.prometheus.default_session`). The façade is served as
-   `mm-analytics facade` serves it (gunicorn, its settings, two workers of four threads), its
-   clock pinned at the history's end (`bench.pinned_facade`); the queries it sent are counted on
-   an in-process copy. The last column is the median of a repeated request with the response
-   cache on (`FACADE_CACHE_SECONDS`).
+   cheapest PromQL that yields the same exact answer (`bench.floor`), sent over a plain
+   requests session as a client asking Prometheus would (`bench.floor.floor_session`). The
+   façade (its queries over its urllib3 pool) is served as `mm-analytics facade` serves it
+   (gunicorn, its settings, two workers of four threads), its clock pinned at the history's end
+   (`bench.pinned_facade`); the queries it sent are counted on an in-process copy. The last
+   column is the median of a repeated request with the response cache on
+   (`FACADE_CACHE_SECONDS`).
 2. Daily 90 in a DST zone: one range query per equally spaced run (what the façade does)
    against one instant query per boundary. Weeks and months in UTC counted per calendar day
    and summed (what the façade does) against read at their own boundaries; ws-a01 has a
@@ -66,12 +67,11 @@ from bench.pinned_facade import NOW_VARIABLE
 from facade import FacadeConfig, create_app, promql
 from facade.buckets import daily, days_of, hourly, monthly, reads, regrouped, weekly
 from facade.credentials import JwtSettings
-from facade.prometheus import default_session
 from facade.promql import counters
 from facade.state import EXTENSION
 from facade.tokens import mint_token, permissions_for
 from tests.support import loopback
-from tests.support.facade_http import RecordingSession
+from tests.support.facade_http import RecordingPool
 from tests.support.facade_live import LiveStack
 from tests.support.history import END
 from tests.support.history_build import history_tsdb
@@ -197,15 +197,14 @@ def history_prometheus(workdir: Path) -> Iterator[PrometheusServer]:
 
 
 @contextmanager
-def facade_http(prometheus_url: str, session: requests.Session) -> Iterator[str]:
+def facade_http(prometheus_url: str, recorder: RecordingPool) -> Iterator[str]:
     """The façade in process, clock pinned to the history's end, on a loopback port."""
     config = FacadeConfig(
         prometheus_url=prometheus_url,
         prometheus_engine="prometheus",  # known: no build information call among the recorded
         jwt=JwtSettings(("HS256",), secret=SECRET),
     )
-    # Set up as the façade sets up its own session (gzip off, environment read once).
-    app = create_app(config, clock=lambda: END, session=default_session(prometheus_url, session))
+    app = create_app(config, clock=lambda: END, http=recorder)
     with loopback.serving(make_server("127.0.0.1", free_port(), app, threaded=True)) as url:
         yield url
 
@@ -239,7 +238,7 @@ def latency_ratios(
 ) -> None:
     """Part 1: façade median ÷ floor median, per endpoint, and the cached façade's median."""
     token = mint_token(SECRET, "org-alpha", permissions_for([]), 3600)
-    recorder = RecordingSession()
+    recorder = RecordingPool()
     client = requests.Session()
     client.headers["Authorization"] = f"Bearer {token}"
     api = f"{prometheus.url}/api/v1"

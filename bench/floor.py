@@ -6,8 +6,8 @@ that one query), and for a series one query of boundary values per run of equall
 boundaries, `max(last_over_time(selector[step]))` sent as the façade sends it (a range query
 from a multiple of its step, or an instant query for a run of one); for the latency, the same
 per `le` of the duration histogram's buckets. It is what a client that knew there was no
-counter reset and that the workspace existed would send, over a session set up as the façade's
-own (`facade.prometheus.default_session`: answers not gzipped, the environment read once).
+counter reset and that the workspace existed would send to Prometheus directly, over a plain
+requests session (`floor_session`: answers not gzipped, the environment read once).
 
 `hello_world` is the smallest Flask app, served by `wrk_rate`'s comparison under the very
 gunicorn settings of `mm-analytics facade` (`facade.gunicorn_conf`).
@@ -15,17 +15,18 @@ gunicorn settings of `mm-analytics facade` (`facade.gunicorn_conf`).
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import requests
 from flask import Flask
 
 from facade import promql
 from facade.buckets import Buckets, reads
-from facade.prometheus import default_session
 from facade.promql import counters
 from stack.supervisor import REPO_ROOT, ManagedProcess, free_port
 
@@ -37,6 +38,19 @@ hello_world = Flask("hello")
 def hello() -> str:
     """The least a Flask view can answer."""
     return "hello"
+
+
+def floor_session(api: str) -> requests.Session:
+    """The floor's client: a requests session that reads proxy and CA settings from the
+    environment once and asks for uncompressed answers."""
+    session = requests.Session()
+    session.proxies = requests.utils.get_environ_proxies(api)  # honours NO_PROXY
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    )
+    session.trust_env = False
+    session.headers["Accept-Encoding"] = "identity"
+    return session
 
 
 def boundary_values(
@@ -58,7 +72,7 @@ def series_floor(
     counted: counters.Counted = counters.EXECUTIONS_COUNTED,
 ) -> Action:
     """One query of boundary values per run of `buckets`."""
-    plain = default_session(api)
+    plain = floor_session(api)
     calls: list[tuple[str, dict[str, str | float]]] = []
     for run in reads(buckets):
         if run.last == run.first:
@@ -78,7 +92,7 @@ def series_floor(
 
 def instant_floor(api: str, query: str, at: float) -> Action:
     """One instant query."""
-    plain = default_session(api)
+    plain = floor_session(api)
     params = {"query": query, "time": at}
     return lambda: plain.post(f"{api}/query", data=params, timeout=30).status_code
 

@@ -2,7 +2,7 @@
 
 `build_mix` turns the targets into up to N requests of each of the fifteen endpoint kinds;
 `record_queries` sends each request once through an in-process façade configured like the
-served one, with a recording session, and keeps the Prometheus calls it made: replayed straight
+served one, with a recording pool, and keeps the Prometheus calls it made: replayed straight
 to Prometheus, they are the baseline of the load bench.
 """
 
@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from bench.load_stack import StackFailed, Targets
 from facade.app import create_app
 from facade.config import load_config
-from tests.support.facade_http import RecordingSession
+from tests.support.facade_http import RecordingPool
 
 WS = "/v1/orgs/{org}/workspaces/{ws}"
 # Local calendar days in a DST zone, a half-hour zone, a half-hour-DST zone and a 45-minute one.
@@ -111,8 +111,8 @@ def record_queries(
         "FACADE_PROMETHEUS_ENGINE": "prometheus",  # only queries among the recorded calls
         "FACADE_JWT_SECRET": jwt_secret,
     }
-    recorder = RecordingSession()
-    client = create_app(load_config(env), session=recorder).test_client()
+    recorder = RecordingPool()
+    client = create_app(load_config(env), http=recorder).test_client()
     recorded = {}
     for request in mix:
         recorder.calls.clear()

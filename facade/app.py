@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable
 
-import requests
+import urllib3
 from flask import Flask
 
 from facade import cors, errors, openapi, telemetry
@@ -18,7 +18,7 @@ from facade.docs_pages import docs
 from facade.inventory import InventoryService
 from facade.operations import RESPONSE_CACHE
 from facade.ops import ops
-from facade.prometheus import PrometheusClient, default_session
+from facade.prometheus import PrometheusClient, connection_pool
 from facade.readings import Freshness, Reader
 from facade.response_cache import ResponseCache
 from facade.state import EXTENSION, FacadeState
@@ -43,12 +43,12 @@ def create_app(
     config: FacadeConfig | None = None,
     *,
     clock: Callable[[], float] | None = None,
-    session: requests.Session | None = None,
+    http: urllib3.PoolManager | None = None,
 ) -> Flask:
     """The façade app; `config` defaults to the `FACADE_*` environment (ConfigError if wrong).
 
-    `clock` returns "now" as unix seconds (the time every query is evaluated at) and `session`
-    carries every request to Prometheus; tests pass their own.
+    `clock` returns "now" as unix seconds (the time every query is evaluated at) and `http`
+    (a urllib3 pool) carries every request to Prometheus; tests pass their own.
     """
     config = _checked(config)
     clock = clock or time.time
@@ -63,7 +63,7 @@ def create_app(
     metrics = telemetry.FacadeMetrics()
     client = PrometheusClient(
         config.prometheus_url,
-        session=session or default_session(config.prometheus_url),
+        http=http or connection_pool(config.prometheus_url),
         timeout=config.prometheus_timeout,
         headers=dict(config.prometheus_headers),
         on_error=metrics.count_prometheus_error,

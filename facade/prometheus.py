@@ -7,28 +7,39 @@ Exceptions, caught by the error handler through their base class:
     ├── PrometheusTimeout        no answer within the configured timeout
     └── PrometheusResponseError  an answer that is not a successful query result
 
-The base URL may carry a path prefix (`http://mimir:8080/prometheus`); tenant headers
-(`X-Scope-OrgID`, ...) go with every request, and so do the query parameters of the engine
-(`facade.engines`), named in the configuration or asked once with `auto`.
+The base URL may carry a path prefix (`http://mimir:8080/prometheus`) and credentials (sent as
+basic auth, never shown); tenant headers (`X-Scope-OrgID`, ...) go with every request, and so do
+the query parameters of the engine (`facade.engines`), named in the configuration or asked once
+with `auto`. Requests go through one urllib3 pool (`connection_pool`) rather than a requests
+session, whose own overhead was a large share of a series request (one instant query with its
+parsing against a real Prometheus: 0.74 ms through a session, 0.40 ms through the pool).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
 import threading
+from base64 import b64encode
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
-import requests
+import certifi
+import requests.utils
+import urllib3
+from urllib3 import exceptions
 
 from facade import engines
 from facade.engines import Engine
 
 log = logging.getLogger(__name__)
+
+# The façade's reading pool (8 threads) and a gunicorn worker's threads may all query at once.
+POOL_SIZE = 16
 
 
 class PrometheusError(Exception):
@@ -77,6 +88,15 @@ def without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
+def _basic_auth(url: str, header: str = "Authorization") -> dict[str, str]:
+    """`header` carrying the `user:password@` of `url` as basic auth; none without a password."""
+    parts = urlsplit(url)
+    if parts.username is None or parts.password is None:
+        return {}
+    credentials = f"{unquote(parts.username)}:{unquote(parts.password)}".encode("latin-1")
+    return {header: f"Basic {b64encode(credentials).decode()}"}
+
+
 def _number(text: str) -> float:
     value = float(text)
     return 0.0 if math.isnan(value) else value
@@ -89,17 +109,24 @@ class PrometheusClient:
         self,
         base_url: str,
         *,
-        session: requests.Session,
+        http: urllib3.PoolManager,
         timeout: float,
         headers: Mapping[str, str] | None = None,
         on_error: Callable[[str], None] | None = None,
         engine: str = Engine.PROMETHEUS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._shown_base = without_credentials(self.base_url)  # for messages
-        self.session = session
+        # Requests go to the URL without credentials (they go as a header), also shown in messages.
+        self._shown_base = without_credentials(self.base_url)
+        self.http = http
         self.timeout = timeout
         self.headers = dict(headers or {})
+        # Answers are small and Prometheus sits next to the façade: gzip would cost Prometheus
+        # more CPU than the bytes it saves (measured: about 2.4 ms against 0.7 ms per query).
+        sent = {"Accept-Encoding": "identity", **self.headers, **_basic_auth(base_url)}
+        self._get_headers = sent
+        self._post_headers = {**sent, "Content-Type": "application/x-www-form-urlencoded"}
+        self._timeouts = urllib3.Timeout(connect=timeout, read=timeout)
         self.on_error = on_error
         self._engine = None if engine == engines.AUTO else Engine(engine)
         self._asking = threading.Lock()  # one build information call, however many threads
@@ -119,12 +146,9 @@ class PrometheusClient:
     def _asked(self) -> Engine:
         if self._engine is None:
             response = self._send("GET", engines.BUILDINFO, None)
-            if not response.ok and response.status_code != 404:
+            if response.status >= 400 and response.status != 404:
                 return Engine.PROMETHEUS
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
+            body = _json(response.data)
             self._engine = engines.from_buildinfo(body)
             log.info("the query API at %s is %s", self._shown_base, self._engine)
         return self._engine
@@ -179,51 +203,68 @@ class PrometheusClient:
 
     def _send(
         self, method: str, endpoint: str, form: Mapping[str, str] | None
-    ) -> requests.Response:
+    ) -> urllib3.BaseHTTPResponse:
+        # Retries off: a silent retry would double a slow query. The URL carries no credentials:
+        # they go as the Authorization header.
         shown = f"{self._shown_base}/api/v1/{endpoint}"
+        headers = self._get_headers if form is None else self._post_headers
         try:
-            return self.session.request(
+            return self.http.urlopen(
                 method,
-                f"{self.base_url}/api/v1/{endpoint}",
-                data=form,
-                headers=self.headers,
-                timeout=self.timeout,
+                shown,
+                body=None if form is None else urlencode(form),
+                headers=headers,
+                timeout=self._timeouts,
+                retries=False,
+                redirect=False,
             )
-        except requests.Timeout as exc:
+        except exceptions.NewConnectionError as exc:  # a subclass of urllib3's connect timeout
+            raise self._failed(PrometheusUnreachable(f"{shown}: {exc}")) from exc
+        except exceptions.TimeoutError as exc:
             raise self._failed(
                 PrometheusTimeout(f"{shown}: no answer within {self.timeout:g} s")
             ) from exc
-        except requests.RequestException as exc:
+        except exceptions.HTTPError as exc:
             raise self._failed(PrometheusUnreachable(f"{shown}: {exc}")) from exc
 
-    def _data(self, url: str, response: requests.Response) -> Mapping[str, Any]:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+    def _data(self, url: str, response: urllib3.BaseHTTPResponse) -> Mapping[str, Any]:
+        body = _json(response.data)
         if isinstance(body, dict) and body.get("status") == "success":
             data = body.get("data")
             if isinstance(data, dict):
                 return data
-        detail = body.get("error", "") if isinstance(body, dict) else response.text[:200]
-        message = f"{url}: HTTP {response.status_code} {detail}"
+        if isinstance(body, dict):
+            detail = body.get("error", "")
+        else:
+            detail = response.data[:200].decode("utf-8", "replace")
+        message = f"{url}: HTTP {response.status} {detail}"
         if isinstance(body, dict) and body.get("errorType") in {"timeout", "canceled"}:
             raise self._failed(PrometheusTimeout(message))
-        if response.status_code >= 500 and not isinstance(body, dict):
+        if response.status >= 500 and not isinstance(body, dict):
             raise self._failed(PrometheusUnreachable(message))
         raise self._failed(PrometheusResponseError(message))
 
 
-def default_session(base_url: str, session: requests.Session | None = None) -> requests.Session:
-    """A session (new, or `session` set up) that reads proxy and CA settings from the
-    environment once, not per query."""
-    session = requests.Session() if session is None else session
-    session.proxies = requests.utils.get_environ_proxies(base_url)  # honours NO_PROXY
-    session.verify = (
-        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:  # also a body that is not UTF-8
+        return None
+
+
+def connection_pool(base_url: str) -> urllib3.PoolManager:
+    """The pool a client of `base_url` sends through, with the proxy (honouring `NO_PROXY`)
+    and CA bundle of the environment read once, not per query."""
+    bundle = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
     )
-    session.trust_env = False
-    # Answers are small and Prometheus sits next to the façade: gzip would cost Prometheus
-    # more CPU than the bytes it saves (measured: about 2.4 ms against 0.7 ms per query).
-    session.headers["Accept-Encoding"] = "identity"
-    return session
+    ca = {"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle}
+    options: dict[str, Any] = {"maxsize": POOL_SIZE, "block": False, "retries": False, **ca}
+    options["cert_reqs"] = "CERT_REQUIRED"
+    proxies = requests.utils.get_environ_proxies(base_url)
+    proxy = proxies.get(urlsplit(base_url).scheme) or proxies.get("all")
+    if not proxy:
+        return urllib3.PoolManager(**options)
+    proxy = requests.utils.prepend_scheme_if_needed(proxy, "http")
+    auth = _basic_auth(proxy, "Proxy-Authorization")
+    return urllib3.ProxyManager(proxy, proxy_headers=auth, **options)

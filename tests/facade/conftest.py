@@ -21,7 +21,7 @@ from tests.support.facade_http import (
     ApiClient,
     HttpApi,
     OpenApiChecker,
-    RecordingSession,
+    RecordingPool,
     serving_app,
 )
 from tests.support.facade_live import LiveStack
@@ -95,23 +95,23 @@ def base_config(history_store: PrometheusServer | VictoriaMetricsServer) -> Faca
 def make_app(base_config: FacadeConfig) -> Callable[..., Flask]:
     """Build an app pinned to the history's end, with config overrides."""
 
-    def build(session: RecordingSession | None = None, **overrides: object) -> Flask:
+    def build(http: RecordingPool | None = None, **overrides: object) -> Flask:
         config = replace(base_config, **overrides)  # type: ignore[arg-type]
-        return create_app(config, clock=lambda: END, session=session or RecordingSession())
+        return create_app(config, clock=lambda: END, http=http or RecordingPool())
 
     return build
 
 
 @pytest.fixture(scope="session")
-def session_recorder() -> RecordingSession:
-    """The session through which the shared app sends every query."""
-    return RecordingSession()
+def pool_recorder() -> RecordingPool:
+    """The pool through which the shared app sends every query."""
+    return RecordingPool()
 
 
 @pytest.fixture(scope="session")
-def app(make_app: Callable[..., Flask], session_recorder: RecordingSession) -> Flask:
+def app(make_app: Callable[..., Flask], pool_recorder: RecordingPool) -> Flask:
     """The façade over the history, "now" pinned to its end."""
-    return make_app(session=session_recorder)
+    return make_app(http=pool_recorder)
 
 
 @pytest.fixture(scope="session")

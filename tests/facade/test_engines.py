@@ -15,10 +15,10 @@ from flask import Flask
 
 from facade import FacadeConfig, create_app
 from facade.engines import Engine, from_buildinfo
-from facade.prometheus import PrometheusClient
+from facade.prometheus import PrometheusClient, connection_pool
 from facade.promql import Scope
 from facade.promql.counters import counter_reads
-from tests.support.facade_http import ApiClient, RecordingSession
+from tests.support.facade_http import ApiClient, RecordingPool
 from tests.support.history import END
 from tests.support.history_truth import HistoryTruth
 from tests.support.prometheus import PrometheusServer
@@ -30,7 +30,7 @@ KOLKATA_DAYS = "/v1/orgs/org-alpha/workspaces/ws-a01/analytics/executions/daily"
 
 def detected(url: str) -> Engine:
     """What a client in `auto` mode finds behind `url`."""
-    client = PrometheusClient(url, session=requests.Session(), timeout=10.0, engine="auto")
+    client = PrometheusClient(url, http=connection_pool(url), timeout=10.0, engine="auto")
     return client.engine
 
 
@@ -50,18 +50,18 @@ def test_victoriametrics_queries_carry_nocache_and_aligned_ranges(
     truth: HistoryTruth,
     history_victoriametrics: VictoriaMetricsServer,
 ) -> None:
-    session = RecordingSession()
+    pool = RecordingPool()
     app = make_app(
-        session=session, prometheus_url=history_victoriametrics.url, insecure_disable_auth=True
+        http=pool, prometheus_url=history_victoriametrics.url, insecure_disable_auth=True
     )
     body = client_of(app).get(KOLKATA_DAYS, days=90, tz="Asia/Kolkata").get_json()
     assert body["data"] == truth.daily("ws-a01", 90, ZoneInfo("Asia/Kolkata"))
-    endpoints = [endpoint for endpoint, _ in session.calls]
+    endpoints = [endpoint for endpoint, _ in pool.calls]
     assert endpoints.count("buildinfo") == 1
-    queries = [params for endpoint, params in session.calls if endpoint != "buildinfo"]
+    queries = [params for endpoint, params in pool.calls if endpoint != "buildinfo"]
     assert queries
     assert all(params["nocache"] == params["deny_partial_response"] == "1" for params in queries)
-    ranges = [params for endpoint, params in session.calls if endpoint == "query_range"]
+    ranges = [params for endpoint, params in pool.calls if endpoint == "query_range"]
     assert ranges  # each from a multiple of its step; a single boundary is an instant query
     for params in ranges:
         assert float(params["start"]) % float(params["step"]) == 0

@@ -1,6 +1,6 @@
 """Hostile ids and parameters never change the PromQL sent and never reach another workspace.
 
-The queries are read from the requests session the app sends them through, in front of the
+The queries are read from the pool the app sends them through, in front of the
 real history Prometheus.
 """
 
@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 
 from facade.promql import escape_label_value
-from tests.support.facade_http import ApiClient, RecordingSession
+from tests.support.facade_http import ApiClient, RecordingPool
 
 HOSTILE = [
     "ws-a01\nfoo",
@@ -56,24 +56,24 @@ TEMPLATES = [
 @pytest.fixture
 def recorded(
     make_app: Callable[..., Flask], client_of: Callable[[Flask], ApiClient]
-) -> tuple[ApiClient, RecordingSession]:
+) -> tuple[ApiClient, RecordingPool]:
     """A client of an app whose Prometheus queries are recorded."""
-    session = RecordingSession()
-    return client_of(make_app(session=session, insecure_disable_auth=True)), session
+    pool = RecordingPool()
+    return client_of(make_app(http=pool, insecure_disable_auth=True)), pool
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_hostile_path_ids_are_refused_before_any_query(
-    recorded: tuple[ApiClient, RecordingSession], template: str
+    recorded: tuple[ApiClient, RecordingPool], template: str
 ) -> None:
-    api, session = recorded
+    api, pool = recorded
     for value in HOSTILE:
         response = api.get(template.format(quote(value, safe="")))
         assert response.status_code == 422, value
         [item] = response.get_json()["detail"]
         assert item["loc"][0] == "path"
         assert item["input"] == value
-    assert session.queries == []
+    assert pool.queries == []
 
 
 @pytest.mark.parametrize(
@@ -86,16 +86,16 @@ def test_hostile_path_ids_are_refused_before_any_query(
     ],
 )
 def test_hostile_query_parameters_are_refused(
-    recorded: tuple[ApiClient, RecordingSession], path: str, param: str
+    recorded: tuple[ApiClient, RecordingPool], path: str, param: str
 ) -> None:
-    api, session = recorded
+    api, pool = recorded
     # Not numbers and not zones, but valid ids (answered as unknown ones: see below).
     odd = [*ODD_IDS, "1 or vector(1)", "24) or (vector(1)", "Asia/../../etc/passwd"]
     for value in [*HOSTILE, *(odd if param != "workspace_id" else [])]:
         response = api.get(path, **{param: value})
         assert response.status_code == 422, (param, value)
         assert response.get_json()["detail"][0]["loc"] == ["query", param]
-    assert session.queries == []
+    assert pool.queries == []
 
 
 def shape(query: str) -> str:
@@ -105,14 +105,14 @@ def shape(query: str) -> str:
 
 @pytest.mark.parametrize("lookalike", ["ws.a01", "ws-a0.", "WS-A01", "ws-a01.", "ws_a01", *ODD_IDS])
 def test_valid_lookalike_ids_are_literal_and_select_nothing(
-    recorded: tuple[ApiClient, RecordingSession], lookalike: str
+    recorded: tuple[ApiClient, RecordingPool], lookalike: str
 ) -> None:
     """A dot is a dot: a regular expression matcher would have found ws-a01."""
-    api, session = recorded
+    api, pool = recorded
     genuine = api.get("/v1/orgs/org-alpha/workspaces/ws-a01/analytics/executions/daily", days=3)
     assert genuine.status_code == 200
-    genuine_queries = list(session.queries)
-    session.queries.clear()
+    genuine_queries = list(pool.queries)
+    pool.queries.clear()
     response = api.get(
         f"/v1/orgs/org-alpha/workspaces/{quote(lookalike, safe='')}/analytics/executions/daily",
         days=3,
@@ -124,12 +124,12 @@ def test_valid_lookalike_ids_are_literal_and_select_nothing(
     }
     # The check of the workspace, and the boundaries and resets read while it runs; nothing
     # after (no raw samples, no long lookback).
-    assert any('"mm_part", "workspace"' in sent for sent in session.queries)
+    assert any('"mm_part", "workspace"' in sent for sent in pool.queries)
     read_alongside = ("mm_part", "resets(")
     assert not any(
-        "[" in sent and not any(part in sent for part in read_alongside) for sent in session.queries
+        "[" in sent and not any(part in sent for part in read_alongside) for sent in pool.queries
     )
-    for sent in session.queries:
+    for sent in pool.queries:
         assert shape(sent) in {shape(query) for query in genuine_queries}
         assert f'workspace_id="{escape_label_value(lookalike)}"' in sent
         assert "=~" not in shape(sent) and 'workspace_id="ws-a01"' not in sent

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from urllib3 import BaseHTTPResponse
 
 from facade import FacadeConfig, create_app
 from facade.response_cache import seconds_left
-from tests.support.facade_http import RecordingSession
+from tests.support.facade_http import RecordingPool
 from tests.support.history import END
 
 INTERVAL = 15.0
@@ -25,32 +26,32 @@ WORKSPACE = "/v1/orgs/org-alpha/workspaces/ws-a01/analytics"
 HOURLY = f"{WORKSPACE}/executions/hourly"
 
 
-class SlowSession(RecordingSession):
-    """A recording session whose every store call takes at least `delay` seconds longer, so
+class SlowPool(RecordingPool):
+    """A recording pool whose every store call takes at least `delay` seconds longer, so
     concurrent requests overlap."""
 
     def __init__(self, delay: float) -> None:
         super().__init__()
         self.delay = delay
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def urlopen(self, method: str, url: str, *args: Any, **kw: Any) -> BaseHTTPResponse:
         time.sleep(self.delay)
-        return super().request(method, url, *args, **kwargs)
+        return super().urlopen(method, url, *args, **kw)
 
 
 class Cached:
     """An app with a cache of one collection interval and a clock the test moves."""
 
-    def __init__(self, config: FacadeConfig, session: RecordingSession | None = None) -> None:
+    def __init__(self, config: FacadeConfig, pool: RecordingPool | None = None) -> None:
         self.now = END
-        self.session = session or RecordingSession()
+        self.pool = pool or RecordingPool()
         self.app: Flask = create_app(
-            replace(config, cache_seconds=INTERVAL), clock=lambda: self.now, session=self.session
+            replace(config, cache_seconds=INTERVAL), clock=lambda: self.now, http=self.pool
         )
 
     def queries(self) -> int:
         """Query API calls sent so far (the engine's build information call aside)."""
-        return sum(1 for endpoint, _ in self.session.calls if endpoint.startswith("query"))
+        return sum(1 for endpoint, _ in self.pool.calls if endpoint.startswith("query"))
 
     def get(self, path: str, token: str, **headers: str) -> Any:
         headers["Authorization"] = f"Bearer {token}"
@@ -133,7 +134,7 @@ def test_nothing_crosses_orgs_or_principals(cached: Cached, token: Callable[...,
 def test_concurrent_identical_requests_cause_one_store_query(
     base_config: FacadeConfig, token: Callable[..., str]
 ) -> None:
-    cached = Cached(base_config, SlowSession(0.2))
+    cached = Cached(base_config, SlowPool(0.2))
     alpha = token("org-alpha")
     start = threading.Barrier(6)
     answers: list[Any] = []

@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 
 from facade.promql import MAX_LOOKBACK_SECONDS
-from tests.support.facade_http import ApiClient, RecordingSession
+from tests.support.facade_http import ApiClient, RecordingPool
 from tests.support.history import PROFILES
 from tests.support.history_stores import on_every_store
 from tests.support.history_truth import HistoryTruth, label
@@ -125,11 +125,11 @@ def test_reset_buckets_are_recounted_from_raw_samples(
     workspace_id: str,
 ) -> None:
     """ws-a01 resets between two scrapes of one hour; ws-b03 just after an hour boundary."""
-    session = RecordingSession()
-    api = client_of(make_app(session=session, insecure_disable_auth=True))
+    pool = RecordingPool()
+    api = client_of(make_app(http=pool, insecure_disable_auth=True))
     body = api.get(_path(org_id, workspace_id, "hourly"), hours=24).get_json()
     assert body["data"] == truth.hourly(workspace_id, 24)
-    raw = [q for q in session.queries if q.startswith(EXECUTIONS_BY_TIME.sample_name)]
+    raw = [q for q in pool.queries if q.startswith(EXECUTIONS_BY_TIME.sample_name)]
     # Only the bucket holding the reset. VictoriaMetrics' `resets()` also compares a window's
     # first sample with the one before it, which the bucket's raw samples (read from its start)
     # lack: a reset just after a boundary is seen again in the next bucket's window.
@@ -144,10 +144,10 @@ def test_reset_buckets_are_recounted_from_raw_samples(
 def test_a_workspace_younger_than_the_range_reads_before_its_first_boundary(
     make_app: Callable[..., Flask], client_of: Callable[[Flask], ApiClient], truth: HistoryTruth
 ) -> None:
-    session = RecordingSession()
-    api = client_of(make_app(session=session, insecure_disable_auth=True))
+    pool = RecordingPool()
+    api = client_of(make_app(http=pool, insecure_disable_auth=True))
     body = api.get(_path("org-beta", "ws-b06", "hourly"), hours=168).get_json()
     assert body["data"] == truth.hourly("ws-b06", 168)
     assert body["data"][0]["value"] == 0
     lookback = f"[{MAX_LOOKBACK_SECONDS * 1000}ms]"
-    assert sum(lookback in query for query in session.queries) == 1
+    assert sum(lookback in query for query in pool.queries) == 1

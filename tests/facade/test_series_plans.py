@@ -10,15 +10,15 @@ from flask import Flask
 
 from facade.tokens import mint_token, permissions_for
 from tests.facade.conftest import JWT_SECRET
-from tests.support.facade_http import RecordingSession
+from tests.support.facade_http import RecordingPool
 from tests.support.history_truth import HistoryTruth
 
 
-def hourly(make_app: Callable[..., Flask], workspace: str) -> tuple[list[int], RecordingSession]:
-    session = RecordingSession()
+def hourly(make_app: Callable[..., Flask], workspace: str) -> tuple[list[int], RecordingPool]:
+    pool = RecordingPool()
     token = mint_token(JWT_SECRET, "org-alpha", permissions_for([]), 600)
     response = (
-        make_app(session=session)
+        make_app(http=pool)
         .test_client()
         .get(
             f"/v1/orgs/org-alpha/workspaces/{workspace}/analytics/executions/hourly?hours=168",
@@ -26,59 +26,57 @@ def hourly(make_app: Callable[..., Flask], workspace: str) -> tuple[list[int], R
         )
     )
     assert response.status_code == 200
-    return response.get_json()["data"], session
+    return response.get_json()["data"], pool
 
 
-def raw_sample_reads(session: RecordingSession) -> int:
-    return sum(1 for query in session.queries if query.split("{")[0].isidentifier())
+def raw_sample_reads(pool: RecordingPool) -> int:
+    return sum(1 for query in pool.queries if query.split("{")[0].isidentifier())
 
 
-def reset_reads(session: RecordingSession) -> int:
-    return sum(1 for query in session.queries if query.startswith("resets("))
+def reset_reads(pool: RecordingPool) -> int:
+    return sum(1 for query in pool.queries if query.startswith("resets("))
 
 
-def window_checks(session: RecordingSession) -> int:
+def window_checks(pool: RecordingPool) -> int:
     """Reads of each window's resets and minimum (needed only with several series of a group)."""
-    return sum(1 for query in session.queries if "min_over_time" in query)
+    return sum(1 for query in pool.queries if "min_over_time" in query)
 
 
 def test_without_a_reset_the_boundary_reads_alone_count(
     make_app: Callable[..., Flask], truth: HistoryTruth
 ) -> None:
-    data, session = hourly(make_app, "ws-a03")
+    data, pool = hourly(make_app, "ws-a03")
     assert data == truth.hourly("ws-a03", 168)
-    assert raw_sample_reads(session) == 0
-    assert window_checks(session) == 0
+    assert raw_sample_reads(pool) == 0
+    assert window_checks(pool) == 0
     # The check; the values and the resets of the range of 168 boundaries; "now" with both.
-    assert len(session.queries) == 4
-    assert reset_reads(session) == 1
-    assert sum("resets_reach" in query for query in session.queries) == 1
+    assert len(pool.queries) == 4
+    assert reset_reads(pool) == 1
+    assert sum("resets_reach" in query for query in pool.queries) == 1
 
 
 def test_a_reset_is_recounted_in_its_own_bucket_only(
     make_app: Callable[..., Flask], truth: HistoryTruth
 ) -> None:
-    data, session = hourly(make_app, "ws-a01")  # a reset 6 hours before the end
+    data, pool = hourly(make_app, "ws-a01")  # a reset 6 hours before the end
     assert data == truth.hourly("ws-a01", 168)
     # The bucket of the reset; the next one's window sees the reset again, and the bucket's raw
     # samples explain it.
-    assert raw_sample_reads(session) == 1
-    assert window_checks(session) == 0
-    assert len(session.queries) == 5
+    assert raw_sample_reads(pool) == 1
+    assert window_checks(pool) == 0
+    assert len(pool.queries) == 5
 
 
-def latency_plan(make_app: Callable[..., Flask], org: str, workspace: str) -> RecordingSession:
-    session = RecordingSession()
+def latency_plan(make_app: Callable[..., Flask], org: str, workspace: str) -> RecordingPool:
+    pool = RecordingPool()
     token = mint_token(JWT_SECRET, org, permissions_for([]), 600)
     path = f"/v1/orgs/{org}/workspaces/{workspace}/analytics/executions/latency?hours=168"
     response = (
-        make_app(session=session)
-        .test_client()
-        .get(path, headers={"Authorization": f"Bearer {token}"})
+        make_app(http=pool).test_client().get(path, headers={"Authorization": f"Bearer {token}"})
     )
     assert response.status_code == 200
     assert response.get_json()["count"] > 0
-    return session
+    return pool
 
 
 def test_a_detail_family_is_read_like_the_executions(make_app: Callable[..., Flask]) -> None:

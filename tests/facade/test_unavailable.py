@@ -17,7 +17,7 @@ from facade import FacadeConfig, create_app
 from facade.credentials import JwtSettings
 from tests.facade.conftest import JWT_SECRET
 from tests.support.facade_envelopes import SUMMARY, assert_envelope
-from tests.support.facade_http import ApiClient, RecordingSession, serving, stalling_proxy
+from tests.support.facade_http import ApiClient, RecordingPool, serving, stalling_proxy
 from tests.support.facade_live import LiveStack
 from tests.support.history import END
 from tests.support.history_openmetrics import COLLECTOR_LAG, SELF_INTERVAL
@@ -146,10 +146,10 @@ def assert_envelope_live(response: TestResponse, status: int) -> dict[str, Any]:
     return body
 
 
-class ExplodingSession(RecordingSession):
-    """A session whose transport breaks in a way no client error explains."""
+class ExplodingPool(RecordingPool):
+    """A pool whose transport breaks in a way no client error explains."""
 
-    def request(self, *args: Any, **kwargs: Any) -> Any:
+    def urlopen(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internals")
 
 
@@ -159,7 +159,7 @@ def test_unexpected_errors_are_a_500_envelope_without_details(
     token: Callable[..., str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    api = client_of(make_app(session=ExplodingSession()))
+    api = client_of(make_app(http=ExplodingPool()))
     with caplog.at_level(logging.ERROR):
         response = api.get(SUMMARY, token("org-alpha"))
     body = assert_envelope(response, 500)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -224,8 +225,8 @@ class CountingHandler(BaseHTTPRequestHandler):
         pass
 
 
-class BrokenSession(requests.Session):
+class BrokenPool(urllib3.PoolManager):
     """A transport failing in a way no client error explains."""
 
-    def request(self, *args: Any, **kwargs: Any) -> Any:
+    def urlopen(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("unforeseen")

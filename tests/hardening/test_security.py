@@ -28,7 +28,7 @@ from tests.hardening.security_checks import (
 from tests.hardening.security_stack import (
     API_KEY,
     ORG_PERMISSION,
-    BrokenSession,
+    BrokenPool,
     CountingHandler,
     SecureStack,
     start_secure_stack,
@@ -225,10 +225,8 @@ def test_security_headers_on_every_answer(secure: SecureStack, genuine: Genuine)
         problems += header_problems(method, answer.headers)
     # 503 and 500 come from the same app: Prometheus gone, or a failure nobody foresaw.
     env = {**secure.facade.env, "FACADE_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}"}
-    for status, session in ((503, None), (500, BrokenSession())):
-        response = (
-            create_app(load_config(env), session=session).test_client().get(summary, headers=auth)
-        )
+    for status, pool in ((503, None), (500, BrokenPool())):
+        response = create_app(load_config(env), http=pool).test_client().get(summary, headers=auth)
         assert response.status_code == status
         problems += header_problems(str(status), {k.lower(): v for k, v in response.headers})
     assert problems == []

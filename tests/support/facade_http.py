@@ -1,21 +1,28 @@
-"""Loopback HTTP pieces of the façade tests: a recording session, a stalling proxy in front of
-Prometheus, and a test client that checks every answer against OpenAPI."""
+"""Loopback HTTP pieces of the façade tests: a recording pool, a canned query API that records
+what it received, a stalling proxy in front of Prometheus, and a test client that checks every
+answer against OpenAPI."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
+import urllib3
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from urllib3 import BaseHTTPResponse
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
@@ -23,28 +30,88 @@ from stack.supervisor import free_port
 from tests.support import loopback
 
 
-class RecordingSession(requests.Session):
-    """A requests session that remembers every PromQL query it sent, and every call."""
+class RecordingPool(urllib3.PoolManager):
+    """A urllib3 pool that remembers every PromQL query it sent, and every call."""
 
     def __init__(self) -> None:
         super().__init__()
         self.queries: list[str] = []
         self.calls: list[tuple[str, dict[str, str]]] = []  # (query API endpoint, parameters)
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        params = dict(kwargs.get("data") or kwargs.get("params") or {})
+    def urlopen(self, method: str, url: str, *args: Any, **kw: Any) -> BaseHTTPResponse:
+        parts = urlsplit(url)
+        body = kw.get("body") or parts.query
+        form = parse_qs(body.decode() if isinstance(body, bytes) else body, keep_blank_values=True)
+        params = {name: values[-1] for name, values in form.items()}
         if "query" in params:
             self.queries.append(params["query"])
-        self.calls.append((str(url).rsplit("/", 1)[-1], params))
-        return super().request(method, url, *args, **kwargs)
+        self.calls.append((parts.path.rsplit("/", 1)[-1], params))
+        return super().urlopen(method, url, *args, **kw)
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request a canned API received."""
+
+    method: str
+    path: str  # as sent: absolute (`http://host/...`) when it came through as a proxy
+    headers: Message
+    form: dict[str, str]
+
+
+Answer = tuple[int, Any]  # status and JSON body (bytes go as they are, status 0 hangs up)
+
+
+def canned_api(
+    answers: Mapping[str, Sequence[Answer]], delay: float = 0.0
+) -> tuple[type[BaseHTTPRequestHandler], list[Received]]:
+    """A handler answering a path ending in a key of `answers` with its answers in turn (the
+    last one repeated) after `delay` seconds, other paths 404; and the list of what it got."""
+    received: list[Received] = []
+    pending = {path: list(replies) for path, replies in answers.items()}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.answer()
+
+        def do_POST(self) -> None:
+            self.answer()
+
+        def answer(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+            form = {n: v[-1] for n, v in parse_qs(body, keep_blank_values=True).items()}
+            received.append(Received(self.command, self.path, self.headers, form))
+            time.sleep(delay)
+            replies = next((r for p, r in pending.items() if self.path.endswith(p)), None)
+            status, payload = (404, b"no such path") if replies is None else replies[0]
+            if replies is not None and len(replies) > 1:
+                replies.pop(0)
+            if status == 0:
+                return  # the connection closes without an answer
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            kind = "text/html" if isinstance(payload, bytes) else "application/json"
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler, received
 
 
 @contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """Run `handler` on a free loopback port; yields the base URL."""
+def serving(handler: type[BaseHTTPRequestHandler], poll_interval: float = 0.5) -> Iterator[str]:
+    """Run `handler` on a free loopback port; yields the base URL. A short `poll_interval`
+    shuts it down sooner."""
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     server.daemon_threads = False  # server_close() waits for handlers still running
-    with loopback.serving(server) as url:
+    with loopback.serving(server, poll_interval) as url:
         yield url
 
 

@@ -10,9 +10,10 @@ from socketserver import TCPServer
 
 
 @contextmanager
-def serving(server: TCPServer) -> Iterator[str]:
-    """Serve `server` in a thread; yields its base URL; shuts it down and closes it afterwards."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def serving(server: TCPServer, poll_interval: float = 0.5) -> Iterator[str]:
+    """Serve `server` in a thread; yields its base URL; shuts it down (within `poll_interval`
+    seconds) and closes it afterwards."""
+    thread = threading.Thread(target=server.serve_forever, args=(poll_interval,), daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
