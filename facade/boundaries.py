@@ -43,6 +43,12 @@ from facade.promql.counters import (
 )
 
 Group = tuple[str, ...]  # the values of a Counted's `by` labels
+# How far before a boundary its value is looked for first. The exporter shows a sample at every
+# 15-minute boundary (docs/metrics.md), so the last sample at or before a bucket boundary lies
+# within this window whenever the exporter was up; 5 minutes is also Prometheus' own lookback,
+# so samples on a scrape's clock are found too. Only where the workspace's executions have no
+# sample in it is the whole bucket read.
+EDGE_SECONDS = 300.0
 Reads = list[BoundaryRead | None]  # one per boundary (None: no sample in its window)
 
 
@@ -102,6 +108,13 @@ def _columns(
                 resets=parts.get(Part.COUNTER_RESETS, 0.0),
                 minimum=parts.get(Part.COUNTER_MIN),
             )
+
+
+def _forget(run: calendar.Run, reads: BoundaryReads) -> None:
+    """Clear what was read at the boundaries of `run`."""
+    reads.seen[run.indices] = [False] * (run.last - run.first + 1)
+    for found in reads.groups.values():
+        found[run.indices] = [None] * (run.last - run.first + 1)
 
 
 _RESETS_PARTS = ("", Part.COUNTER_RESETS_REACH)  # a `counter_resets` answer carries no part
@@ -176,7 +189,8 @@ class BoundaryReader:
                 query = counter_reads(scope, run.step, counted=counted, checks=False, reach=reach)
                 asked.append((run, query))
             else:  # sent at the same time as the values, from another thread
-                asked.append((run, counter_reads(scope, run.step, run.shift, counted, False)))
+                window = min(run.step, EDGE_SECONDS)
+                asked.append((run, counter_reads(scope, window, run.shift, counted, False)))
                 asked.append((run, counter_resets(scope, reach, run.shift, counted)))
         if self.pool is None:
             answers = [self._ask(run, query) for run, query in asked]
@@ -197,6 +211,12 @@ class BoundaryReader:
                 )
                 if found.resets is not None:
                     _reset_columns(resets, run, counted, size, found.resets)
+            for run in runs:
+                if not checked and run.step > EDGE_SECONDS and not all(found.seen[run.indices]):
+                    # A boundary without a sample just before it: its value lies further back.
+                    _forget(run, found)
+                    whole = counter_reads(scope, run.step, run.shift, counted, False)
+                    _columns(self._ask(run, whole), run, counted, found)
             return found
 
         return collect

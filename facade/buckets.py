@@ -58,6 +58,11 @@ class Run:
         return round(-self.start % self.step * 1000) % round(self.step * 1000) / 1000
 
     @property
+    def indices(self) -> slice:
+        """The run's boundaries, as a slice of every boundary."""
+        return slice(self.first, self.last + 1)
+
+    @property
     def end(self) -> float:
         """The last boundary of the run, where it is read."""
         return self.start + (self.last - self.first) * self.step

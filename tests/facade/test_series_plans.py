@@ -14,14 +14,16 @@ from tests.support.facade_http import RecordingPool
 from tests.support.history_truth import HistoryTruth
 
 
-def hourly(make_app: Callable[..., Flask], workspace: str) -> tuple[list[int], RecordingPool]:
+def hourly(
+    make_app: Callable[..., Flask], workspace: str, org: str = "org-alpha"
+) -> tuple[list[int], RecordingPool]:
     pool = RecordingPool()
-    token = mint_token(JWT_SECRET, "org-alpha", permissions_for([]), 600)
+    token = mint_token(JWT_SECRET, org, permissions_for([]), 600)
     response = (
         make_app(http=pool)
         .test_client()
         .get(
-            f"/v1/orgs/org-alpha/workspaces/{workspace}/analytics/executions/hourly?hours=168",
+            f"/v1/orgs/{org}/workspaces/{workspace}/analytics/executions/hourly?hours=168",
             headers={"Authorization": f"Bearer {token}"},
         )
     )
@@ -35,6 +37,11 @@ def raw_sample_reads(pool: RecordingPool) -> int:
 
 def reset_reads(pool: RecordingPool) -> int:
     return sum(1 for query in pool.queries if query.startswith("resets("))
+
+
+def values_reads(pool: RecordingPool) -> list[str]:
+    """The boundary values of the range of 168 hours (at most 5 minutes back, or the hour)."""
+    return [query for query in pool.queries if '"value"' in query and "resets" not in query]
 
 
 def window_checks(pool: RecordingPool) -> int:
@@ -53,6 +60,17 @@ def test_without_a_reset_the_boundary_reads_alone_count(
     assert len(pool.queries) == 4
     assert reset_reads(pool) == 1
     assert sum("resets_reach" in query for query in pool.queries) == 1
+    [values] = values_reads(pool)
+    assert "[300000ms]" in values  # each boundary's last 5 minutes, not its hour
+
+
+def test_boundaries_without_a_recent_sample_read_their_whole_bucket(
+    make_app: Callable[..., Flask], truth: HistoryTruth
+) -> None:
+    """ws-b04 went hours without a scrape: its values lie further back than 5 minutes."""
+    data, pool = hourly(make_app, "ws-b04", "org-beta")
+    assert data == truth.hourly("ws-b04", 168)
+    assert ["[300000ms]" in query for query in values_reads(pool)] == [True, False]
 
 
 def test_a_reset_is_recounted_in_its_own_bucket_only(
