@@ -1,19 +1,19 @@
 """Façade benchmarks on the 93-day test history and on live data.
 
 1. Median latency of each endpoint over HTTP (summary, hourly 168, daily 90 in UTC, in
-   Europe/Berlin and in America/New_York, weekly 13 and monthly 3 in America/New_York on
-   ws-a01, which has a counter reset; hourly 168 and daily 90 on ws-a03, which has none; the
-   org rollup), with no response cache, divided by the median latency of its floor on the same Prometheus in the same run: the
-   cheapest PromQL that yields the same exact answer (`bench.floor`), sent over a plain
-   requests session as a client asking Prometheus would (`bench.floor.floor_session`). The
-   façade (its queries over its urllib3 pool) is served as `mm-analytics facade` serves it
-   (gunicorn, its settings, two workers of four threads), its clock pinned at the history's end
-   (`bench.pinned_facade`); the queries it sent are counted on an in-process copy. The last
-   column is the median of a repeated request with the response cache on
-   (`FACADE_CACHE_SECONDS`). Before its last 8 days the history holds scrapes only in three
-   two-hour windows a day (00, 04 and 18 UTC): a Berlin midnight (23:00 UTC) has no sample in
-   the 5 minutes before it there, so those days are read whole, as a real gap would be; New York
-   midnights (04:00–05:00 UTC) fall inside the windows.
+   Europe/Berlin and in America/New_York, weekly 13 and monthly 3 in America/New_York on ws-a01,
+   which has a counter reset; hourly 168 and daily 90 on ws-a03, which has none; the org
+   rollup), with no response cache, divided by the median latency of its floor on the same
+   Prometheus in the same run: the cheapest PromQL that yields the same exact answer
+   (`bench.floor`), sent over a plain requests session as a client asking Prometheus would
+   (`bench.floor.floor_session`). The façade (its queries over its urllib3 pool) is served as
+   `mm-analytics facade` serves it (gunicorn, its settings, two workers of four threads), its
+   clock pinned at the history's end (`bench.pinned_facade`); the queries it sent are counted on
+   an in-process copy. The last column is the median of a repeated request with the response
+   cache on (`FACADE_CACHE_SECONDS`). Before its last 8 days the history holds scrapes only in
+   three two-hour windows a day (00, 04 and 18 UTC): a Berlin midnight (23:00 UTC) has no sample
+   in the 5 minutes before it there, so those days are read whole, as a real gap would be; New
+   York midnights (04:00–05:00 UTC) fall inside the windows.
 2. Daily 90 in a DST zone: one range query per equally spaced run (what the façade does)
    against one instant query per boundary. Weeks and months in UTC counted per calendar day
    and summed (what the façade does) against read at their own boundaries; ws-a01 has a
