@@ -2,28 +2,40 @@
 
 One range query per run of equally spaced boundaries (sent from a multiple of its step, its
 selectors looking back by as much, see `buckets.Run.shift`; an instant query for a run of one)
-reads, at each boundary and for each value of the counted labels, the counter's last sample: the
-floor's own query. A second query per run, sent at the same time, reads the `resets()` of every
-series over windows reaching back two buckets (Prometheus decodes the samples two overlapping
-windows share once, so this costs about one read of the span): with one series per group, only
-the buckets it finds a reset in, and those after an empty window, have their raw samples
-fetched (`counting.reset_buckets`). With several series of a group (scrape jobs, a backfill
-next to the live counter) the windows are read again with their resets and minimum, and every
-bucket they find suspect is recounted from raw samples. A series absent at the first boundary is
-0 there when the workspace's executions are seen in that window (every family is shown at the
-same times, so it had not started); otherwise one long-lookback query gives its value.
+reads, at each boundary and for each value of the counted labels, the counter's last sample in
+the `EDGE_SECONDS` before it (the whole bucket for a run where the workspace's executions have
+no sample that close, and for a run of one). A second query per run, sent at the same time,
+reads the `resets()` of every series over windows reaching back two buckets (Prometheus decodes
+the samples two overlapping windows share once, so this costs about one read of the span; a run
+of one sends both in one query): with one series per group, only the buckets it finds a reset in
+that the raw samples of the bucket before do not explain, and those after an empty window, have
+their raw samples fetched (`counting.hides_reset`). With several series of a group (scrape jobs,
+a backfill next to the live counter) the windows are read again with their resets and minimum,
+and every bucket they find suspect is recounted from raw samples. A series absent at the first
+boundary is 0 there when the workspace's executions are seen in that window (every family is
+shown at the same times, so it had not started); otherwise one long-lookback query gives its
+value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 
 from facade import buckets as calendar
 from facade import promql
+from facade.boundary_reads import (
+    RESETS_PARTS,
+    BoundaryReads,
+    Group,
+    Reads,
+    columns,
+    forget,
+    group_of,
+    part_of,
+    reset_columns,
+)
 from facade.counting import (
-    BoundaryRead,
     Points,
     boundary_values,
     bucket_counts,
@@ -32,9 +44,7 @@ from facade.counting import (
     reset_candidates,
 )
 from facade.prometheus import PrometheusClient, Series
-from facade.promql import Part
 from facade.promql.counters import (
-    EXECUTIONS_COUNTED,
     Counted,
     counter_before,
     counter_reads,
@@ -42,98 +52,12 @@ from facade.promql.counters import (
     counter_samples,
 )
 
-Group = tuple[str, ...]  # the values of a Counted's `by` labels
 # How far before a boundary its value is looked for first. The exporter shows a sample at every
 # 15-minute boundary (docs/metrics.md), so the last sample at or before a bucket boundary lies
 # within this window whenever the exporter was up; 5 minutes is also Prometheus' own lookback,
 # so samples on a scrape's clock are found too. Only where the workspace's executions have no
 # sample in it is the whole bucket read.
 EDGE_SECONDS = 300.0
-Reads = list[BoundaryRead | None]  # one per boundary (None: no sample in its window)
-
-
-@dataclass
-class Resets:
-    """A group's resets per boundary over windows reaching back two buckets, and how many
-    series it has."""
-
-    per_boundary: list[float]
-    series: set[frozenset[tuple[str, str]]] = field(default_factory=set)
-
-
-def group_of(counted: Counted, labels: Mapping[str, str]) -> Group:
-    """The values of `counted.by` in `labels`."""
-    return tuple(labels.get(name, "") for name in counted.by)
-
-
-@dataclass(frozen=True)
-class BoundaryReads:
-    """Every group's reads at every boundary, and whether the workspace's executions had a
-    sample in each boundary's window."""
-
-    groups: dict[Group, Reads]
-    seen: list[bool]
-    # Per group, the resets of windows reaching back two buckets; None when each read holds its
-    # own window's resets and minimum instead.
-    resets: dict[Group, Resets] | None = None
-
-
-def _columns(
-    series: list[Series], run: calendar.Run, counted: Counted, reads: BoundaryReads
-) -> None:
-    columns: dict[Group, dict[int, dict[str, float]]] = {}
-    origin = run.start + run.shift
-    for item in series:
-        part = item.labels.get(promql.PART_LABEL, "")
-        seen = part == Part.COUNTER_SEEN or (
-            counted == EXECUTIONS_COUNTED and part == Part.COUNTER_VALUE
-        )
-        column = (
-            None
-            if part == Part.COUNTER_SEEN
-            else columns.setdefault(group_of(counted, item.labels), {})
-        )
-        for at, value in item.points:
-            index = run.first + round((at - origin) / run.step)
-            if seen:
-                reads.seen[index] = True
-            if column is not None:
-                column.setdefault(index, {})[part] = value
-    size = len(reads.seen)
-    for group, found in columns.items():
-        target = reads.groups.setdefault(group, [None] * size)
-        for index, parts in found.items():
-            target[index] = BoundaryRead(
-                value=parts.get(Part.COUNTER_VALUE),
-                resets=parts.get(Part.COUNTER_RESETS, 0.0),
-                minimum=parts.get(Part.COUNTER_MIN),
-            )
-
-
-def _forget(run: calendar.Run, reads: BoundaryReads) -> None:
-    """Clear what was read at the boundaries of `run`."""
-    reads.seen[run.indices] = [False] * (run.last - run.first + 1)
-    for found in reads.groups.values():
-        found[run.indices] = [None] * (run.last - run.first + 1)
-
-
-_RESETS_PARTS = ("", Part.COUNTER_RESETS_REACH)  # a `counter_resets` answer carries no part
-
-
-def _part(series: Series) -> str:
-    return series.labels.get(promql.PART_LABEL, "")
-
-
-def _reset_columns(
-    series: list[Series], run: calendar.Run, counted: Counted, size: int, found: dict[Group, Resets]
-) -> None:
-    for item in series:
-        resets = found.setdefault(group_of(counted, item.labels), Resets([0.0] * size))
-        resets.series.add(frozenset(item.labels.items() - {(promql.PART_LABEL, _part(item))}))
-        origin, per_boundary = run.start + run.shift, resets.per_boundary
-        for at, value in item.points:
-            index = run.first + round((at - origin) / run.step)
-            per_boundary[index] = max(per_boundary[index], value)
 
 
 def _reaches(runs: Sequence[calendar.Run]) -> list[float]:
@@ -202,21 +126,21 @@ class BoundaryReader:
             found = BoundaryReads({}, [False] * size, None if checked else {})
             series = answers if self.pool is None else [future.result() for future in futures]
             for (run, _), answer in zip(asked, series, strict=True):
-                resets = [item for item in answer if _part(item) in _RESETS_PARTS]
-                _columns(
-                    [item for item in answer if _part(item) not in _RESETS_PARTS],
+                resets = [item for item in answer if part_of(item) in RESETS_PARTS]
+                columns(
+                    [item for item in answer if part_of(item) not in RESETS_PARTS],
                     run,
                     counted,
                     found,
                 )
                 if found.resets is not None:
-                    _reset_columns(resets, run, counted, size, found.resets)
+                    reset_columns(resets, run, counted, size, found.resets)
             for run in runs:
                 if not checked and run.step > EDGE_SECONDS and not all(found.seen[run.indices]):
                     # A boundary without a sample just before it: its value lies further back.
-                    _forget(run, found)
+                    forget(run, found)
                     whole = counter_reads(scope, run.step, run.shift, counted, False)
-                    _columns(self._ask(run, whole), run, counted, found)
+                    columns(self._ask(run, whole), run, counted, found)
             return found
 
         return collect

@@ -15,7 +15,7 @@ from datetime import tzinfo
 
 from facade import buckets as calendar
 from facade import promql
-from facade.boundaries import Group
+from facade.boundary_reads import Group
 from facade.errors import NotFound
 from facade.inventory import require_detail
 from facade.promql import Part, counters

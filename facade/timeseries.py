@@ -16,7 +16,8 @@ from functools import partial
 
 from facade import buckets as calendar
 from facade import promql, retention
-from facade.boundaries import BoundaryReader, BoundaryReads, Group
+from facade.boundaries import BoundaryReader
+from facade.boundary_reads import BoundaryReads, Group
 from facade.config import DEFAULT_RETENTION_DAYS
 from facade.promql.counters import EXECUTIONS_COUNTED, Counted
 from facade.readings import Reader, Reading
