@@ -136,7 +136,8 @@ class BoundaryReader:
                 if found.resets is not None:
                     reset_columns(resets, run, counted, size, found.resets)
             for run in runs:
-                if not checked and run.step > EDGE_SECONDS and not all(found.seen[run.indices]):
+                edge_read = not checked and run.last > run.first and run.step > EDGE_SECONDS
+                if edge_read and not all(found.seen[run.indices]):
                     # A boundary without a sample just before it: its value lies further back.
                     forget(run, found)
                     whole = counter_reads(scope, run.step, run.shift, counted, False)

@@ -47,6 +47,8 @@ class BoundaryReads:
 def columns(
     series: list[Series], run: calendar.Run, counted: Counted, reads: BoundaryReads
 ) -> None:
+    """Put the values (with their window's resets and minimum, when read) and the executions
+    seen in the answer of `run` into `reads`."""
     columns: dict[Group, dict[int, dict[str, float]]] = {}
     origin = run.start + run.shift
     for item in series:
@@ -87,12 +89,15 @@ RESETS_PARTS = ("", Part.COUNTER_RESETS_REACH)  # a `counter_resets` answer carr
 
 
 def part_of(series: Series) -> str:
+    """The part a series of an answer belongs to ("" for an untagged query)."""
     return series.labels.get(promql.PART_LABEL, "")
 
 
 def reset_columns(
     series: list[Series], run: calendar.Run, counted: Counted, size: int, found: dict[Group, Resets]
 ) -> None:
+    """Put the two-bucket resets in the answer of `run` into `found` (`size` boundaries),
+    counting each group's series."""
     for item in series:
         resets = found.setdefault(group_of(counted, item.labels), Resets([0.0] * size))
         resets.series.add(frozenset(item.labels.items() - {(promql.PART_LABEL, part_of(item))}))
