@@ -58,6 +58,9 @@ from facade.promql.counters import (
 # so samples on a scrape's clock are found too. Only where the workspace's executions have no
 # sample in it is the whole bucket read.
 EDGE_SECONDS = 300.0
+# Up to this many boundaries of a run without a sample that close are read again one by one;
+# more, and the run is read again whole.
+MAX_SINGLE_REREADS = 4
 
 
 def _reaches(runs: Sequence[calendar.Run]) -> list[float]:
@@ -136,15 +139,36 @@ class BoundaryReader:
                 if found.resets is not None:
                     reset_columns(resets, run, counted, size, found.resets)
             for run in runs:
-                edge_read = not checked and run.last > run.first and run.step > EDGE_SECONDS
-                if edge_read and not all(found.seen[run.indices]):
-                    # A boundary without a sample just before it: its value lies further back.
-                    forget(run, found)
-                    whole = counter_reads(scope, run.step, run.shift, counted, False)
-                    columns(self._ask(run, whole), run, counted, found)
+                if not checked and run.last > run.first and run.step > EDGE_SECONDS:
+                    self._read_whole(scope, buckets, run, counted, found)
             return found
 
         return collect
+
+    def _read_whole(
+        self,
+        scope: promql.Scope,
+        buckets: calendar.Buckets,
+        run: calendar.Run,
+        counted: Counted,
+        found: BoundaryReads,
+    ) -> None:
+        """Read again, whole, the buckets of `run` whose boundary has no sample of the
+        workspace's executions in the `EDGE_SECONDS` before it (their value lies further back):
+        one by one when they are few (the last boundary, in the minutes before the settled point
+        reaches it), else the run."""
+        missing = [index for index in range(run.first, run.last + 1) if not found.seen[index]]
+        rereads = (
+            [run]
+            if len(missing) > MAX_SINGLE_REREADS
+            else [
+                calendar.Run(index, index, buckets.boundaries[index], run.step) for index in missing
+            ]
+        )
+        for again in rereads:
+            forget(again, found)
+            whole = counter_reads(scope, run.step, again.shift, counted, False)
+            columns(self._ask(again, whole), again, counted, found)
 
     def _before_first(
         self, scope: promql.Scope, points: Sequence[float], counted: Counted, reads: BoundaryReads

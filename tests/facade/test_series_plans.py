@@ -5,6 +5,7 @@ samples only for the buckets those resets point at; the answers exact."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
@@ -106,3 +107,31 @@ def test_a_detail_family_is_read_like_the_executions(make_app: Callable[..., Fla
     reset = latency_plan(make_app, "org-beta", "ws-b03")
     assert raw_sample_reads(reset) == 1
     assert window_checks(reset) == 0
+
+
+def test_a_few_boundaries_without_a_recent_sample_are_read_again_one_by_one(
+    make_app: Callable[..., Flask], truth: HistoryTruth
+) -> None:
+    """ws-a04 is scraped 20 s past its grid: in the history's sparse days, a New York midnight
+    after the DST change (04:00 UTC, where a two-hour window opens) has no sample in the 5
+    minutes before it. The 23-hour day is a run of its own, read whole anyway; the next
+    midnight, the first of a run of 24-hour days, is read again whole, alone."""
+    pool = RecordingPool()
+    token = mint_token(JWT_SECRET, "org-alpha", permissions_for([]), 600)
+    path = "/v1/orgs/org-alpha/workspaces/ws-a04/analytics/executions/daily"
+    response = (
+        make_app(http=pool)
+        .test_client()
+        .get(
+            path,
+            query_string={"days": 90, "tz": "America/New_York"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    )
+    assert response.get_json()["data"] == truth.daily("ws-a04", 90, ZoneInfo("America/New_York"))
+    whole_days = [
+        params
+        for endpoint, params in pool.calls
+        if endpoint == "query" and "[86400000ms]" in params.get("query", "")
+    ]
+    assert [params["time"] for params in whole_days] == ["1741665600.000"]  # 2025-03-11
