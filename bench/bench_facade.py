@@ -27,9 +27,12 @@
    execution details, against its floor (the duration histogram's bucket values per run of
    boundaries), as in part 1.
 
+5. Each query a series request sends (hourly 168 and daily 90 on ws-a03, the latency on ws-a04),
+   timed alone on the same Prometheus, and the request in process, without the HTTP hop.
+
 Run: `.venv/bin/python bench/bench_facade.py` (builds or reuses the cached history TSDB);
 `bench/bench_facade.py latency calendar` runs only those parts (`latency`, `details`, `daily`,
-`calendar`, `throughput`).
+`calendar`, `queries`, `throughput`).
 """
 
 from __future__ import annotations
@@ -52,12 +55,13 @@ from zoneinfo import ZoneInfo
 import requests
 from werkzeug.serving import make_server
 
-from stack.supervisor import REPO_ROOT, ManagedProcess, free_port, python_command
+from stack.supervisor import REPO_ROOT, free_port
 
 if str(REPO_ROOT) not in sys.path:  # run as `python bench/bench_facade.py`
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.floor import (
+    floor_session,
     gunicorn_app,
     gunicorn_hello,
     hello_url,
@@ -218,15 +222,17 @@ def facade_http(prometheus_url: str, recorder: RecordingPool) -> Iterator[str]:
 
 
 @contextmanager
-def facade_gunicorn(workdir: Path, prometheus_url: str, cache_seconds: float) -> Iterator[str]:
-    """The façade under `mm-analytics facade`'s gunicorn settings, clock pinned to the
-    history's end; yields its base URL."""
+def facade_gunicorn(
+    workdir: Path, prometheus_url: str, cache_seconds: float, now: float | None = END
+) -> Iterator[str]:
+    """The façade under `mm-analytics facade`'s gunicorn settings, its clock pinned at `now`
+    (None: the real clock); yields its base URL."""
     env = {
         "FACADE_PROMETHEUS_URL": prometheus_url,
         "FACADE_PROMETHEUS_ENGINE": "prometheus",
         "FACADE_JWT_SECRET": SECRET,
         "FACADE_CACHE_SECONDS": str(cache_seconds),
-        NOW_VARIABLE: str(END),
+        **({} if now is None else {NOW_VARIABLE: str(now)}),
     }
     workdir.mkdir(parents=True, exist_ok=True)
     process = gunicorn_app(workdir, "bench.pinned_facade:create()", env, "/healthz")
@@ -319,26 +325,6 @@ def calendar_strategies(prometheus: PrometheusServer) -> None:
         print(f"{name} UTC: per day {per_day:.1f} ms, per bucket {per_bucket:.1f} ms")
 
 
-def gunicorn_facade(workdir: Path, prometheus_url: str, cache_seconds: float) -> ManagedProcess:
-    """`mm-analytics facade` with two workers of four threads, started."""
-    port = free_port()
-    env = {
-        "FACADE_PROMETHEUS_URL": prometheus_url,
-        "FACADE_JWT_SECRET": SECRET,
-        "FACADE_CACHE_SECONDS": str(cache_seconds),
-    }
-    argv = ["facade", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"]
-    facade = ManagedProcess(
-        "facade",
-        python_command(*argv),
-        log_path=workdir / f"facade-{cache_seconds:g}.log",
-        env=env,
-        ready_url=f"http://127.0.0.1:{port}/healthz",
-    )
-    facade.start(ready_timeout=60)
-    return facade
-
-
 def throughput(workdir: Path) -> None:
     """Part 3: summary requests/s at 32 connections, live data, against a hello-world."""
     stack = LiveStack(workdir / "live").start()
@@ -355,14 +341,11 @@ def throughput(workdir: Path) -> None:
             "Prometheus, the summary's query": wrk_rate(direct, {}, 32),
         }
         for cache_seconds in (0.0, 15.0):
-            facade = gunicorn_facade(workdir, stack.prometheus.url, cache_seconds)
-            try:
-                url = facade.ready_url.removesuffix("/healthz") + path if facade.ready_url else ""
+            served = workdir / f"facade-{cache_seconds:g}"
+            with facade_gunicorn(served, stack.prometheus.url, cache_seconds, None) as base:
+                url = base + path
                 assert requests.get(url, headers=headers, timeout=10).status_code == 200
-                name = f"façade summary, cache {cache_seconds:g} s"
-                rates[name] = wrk_rate(url, headers, 32)
-            finally:
-                facade.stop()
+                rates[f"façade summary, cache {cache_seconds:g} s"] = wrk_rate(url, headers, 32)
         print("\nrequests/s at 32 connections (wrk), gunicorn 2 workers x 4 threads:")
         for name, rate in rates.items():
             print(f"  {name:<36}{rate:9.0f}{rate / hello_rate:8.2f} x hello-world")
@@ -371,7 +354,37 @@ def throughput(workdir: Path) -> None:
         stack.stop()
 
 
-PARTS = ("latency", "details", "daily", "calendar", "throughput")
+PARTS = ("latency", "details", "daily", "calendar", "queries", "throughput")
+
+
+QUERIED = ("hourly 168, ws-a03 (no reset)", "daily 90 (UTC), ws-a03")
+
+
+def query_costs(prometheus: PrometheusServer) -> None:
+    """Part 5: each query a series request sends, timed alone on the same Prometheus, and the
+    request in process (no HTTP hop): what the plan asks of the store."""
+    token = mint_token(SECRET, "org-alpha", permissions_for([]), 3600)
+    headers = {"Authorization": f"Bearer {token}"}
+    recorder = RecordingPool()
+    config = FacadeConfig(
+        prometheus_url=prometheus.url,
+        prometheus_engine="prometheus",
+        jwt=JwtSettings(("HS256",), secret=SECRET),
+    )
+    app = create_app(config, clock=lambda: END, http=recorder).test_client()
+    session = floor_session(prometheus.url)
+    api = f"{prometheus.url}/api/v1"
+    for name, (path, params, _) in {**ENDPOINTS, **DETAIL_ENDPOINTS}.items():
+        if name not in (*QUERIED, *DETAIL_ENDPOINTS):
+            continue
+        request = partial(app.get, path, query_string=params, headers=headers)
+        in_process = median_ms(request)
+        recorder.calls.clear()
+        request()
+        print(f"\n{name}: {in_process:.2f} ms in process; each query alone:")
+        for endpoint, form in list(recorder.calls):
+            alone = median_ms(partial(session.post, f"{api}/{endpoint}", data=form, timeout=30))
+            print(f"  {alone:7.2f} ms  {endpoint:<11} {form['query'][:70]}")
 
 
 def history_parts(workdir: Path, parts: list[str]) -> None:
@@ -385,6 +398,8 @@ def history_parts(workdir: Path, parts: list[str]) -> None:
             daily_strategies(prometheus)
         if "calendar" in parts:
             calendar_strategies(prometheus)
+        if "queries" in parts:
+            query_costs(prometheus)
 
 
 def main(parts: list[str]) -> int:
@@ -394,7 +409,7 @@ def main(parts: list[str]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-facade-"))
     print(f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     try:
-        if {"latency", "details", "daily", "calendar"} & set(parts):
+        if {"latency", "details", "daily", "calendar", "queries"} & set(parts):
             history_parts(workdir, parts)
         if "throughput" in parts:
             throughput(workdir / "throughput")

@@ -51,6 +51,13 @@ def may_have_reset(read: BoundaryRead | None, previous_value: float) -> bool:
     return read.resets > 0 or (read.minimum is not None and read.minimum < previous_value)
 
 
+def after_gap(index: int, reads: Sequence[BoundaryRead | None], seen: Sequence[bool]) -> bool:
+    """Whether bucket `index` of one series has samples after an empty window (the series not
+    shown where the workspace's executions were `seen` had not started): its last sample before
+    may lie further back than any window that ends in the bucket."""
+    return reads[index] is not None and reads[index - 1] is None and not seen[index - 1]
+
+
 def hides_reset(
     index: int,
     reads: Sequence[BoundaryRead | None],
@@ -61,14 +68,11 @@ def hides_reset(
     """Whether bucket `index` of one series may hold a reset, from its boundary `reads` (values
     alone) and `resets[index]`: its decreases between samples over a window ending at boundary
     `index` that holds window `index - 1` as well, and with it the last sample before the bucket
-    whenever that window has one. The raw samples of bucket `index - 1`, when read (`previous`),
-    show how many of those decreases lie there. A bucket with samples after an empty window
-    (the series not shown where the workspace's executions were `seen` had not started) may
-    hide a reset between an older sample and its own first one.
+    whenever that window has one (else `after_gap`). The raw samples of bucket `index - 1`, when
+    read (`previous`), show how many of those decreases lie there.
     """
-    if reads[index] is not None and reads[index - 1] is None and not seen[index - 1]:
-        return True
-    return resets[index] > max((decreases(points) for points in previous), default=0)
+    explained = max((decreases(points) for points in previous), default=0)
+    return after_gap(index, reads, seen) or resets[index] > explained
 
 
 def reset_candidates(
@@ -78,8 +82,7 @@ def reset_candidates(
     return [
         index
         for index in range(1, len(reads))
-        if resets[index] > 0
-        or (reads[index] is not None and reads[index - 1] is None and not seen[index - 1])
+        if resets[index] > 0 or after_gap(index, reads, seen)
     ]
 
 

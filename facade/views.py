@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, g, request
 
 from facade import bodies, detail_bodies, params
+from facade.buckets import Buckets
 from facade.operations import DETAIL_ERRORS, operation
 from facade.promql import Scope
 from facade.results import Period
@@ -75,6 +76,11 @@ def execution_metrics(org_id: str, workspace_id: str) -> bodies.ExecutionMetrics
     return bodies.ExecutionMetrics.of(state().inventory.executions(scope))
 
 
+def _days(days: int, tz: str | None) -> Buckets:
+    """The last `days` calendar days of the `tz` zone (UTC by default) for the detail answers."""
+    return state().details.buckets(None, days, _zone(tz))
+
+
 def _zone(tz: str | None) -> tzinfo:
     """The zone a series is counted in (validated by its parameter): UTC unless named."""
     return ZoneInfo(tz) if tz else UTC
@@ -131,10 +137,9 @@ def execution_latency(
     (nearest-rank) quantile, so it is off by less than that bucket's width."""
     params.require_one_window(hours, days, tz)
     scope = _authorized(Scope(org_id, workspace_id))
-    details = state().details
     period: Period = "hourly" if days is None else "daily"
-    buckets = details.buckets(hours, days, _zone(tz))
-    return detail_bodies.ExecutionLatency.of(details.latency(scope, buckets, period))
+    buckets = state().details.buckets(hours, days, _zone(tz))
+    return detail_bodies.ExecutionLatency.of(state().details.latency(scope, buckets, period))
 
 
 @route(f"{WORKSPACE}/analytics/tokens")
@@ -144,9 +149,7 @@ def token_usage(
 ) -> detail_bodies.TokenUsage:
     """Tokens used by finished executions per calendar day and kind, UTC or in the `tz` zone."""
     scope = _authorized(Scope(org_id, workspace_id))
-    details = state().details
-    buckets = details.buckets(None, days, _zone(tz))
-    return detail_bodies.TokenUsage.of(details.tokens(scope, buckets))
+    return detail_bodies.TokenUsage.of(state().details.tokens(scope, _days(days, tz)))
 
 
 @route(f"{WORKSPACE}/apps/<app_id>/analytics/executions")
@@ -161,9 +164,7 @@ def app_executions(
 ) -> detail_bodies.AppExecutions:
     """Executions of one app per calendar day, UTC or in the `tz` zone, and per pipeline."""
     scope = _authorized(Scope(org_id, workspace_id, app_id=app_id))
-    details = state().details
-    buckets = details.buckets(None, days, _zone(tz))
-    return detail_bodies.AppExecutions.of(details.app(scope, buckets))
+    return detail_bodies.AppExecutions.of(state().details.app(scope, _days(days, tz)))
 
 
 @route(f"{WORKSPACE}/analytics/failures")
@@ -173,9 +174,7 @@ def execution_failures(
 ) -> detail_bodies.Failures:
     """Failed executions by error code over the last calendar days, UTC or in the `tz` zone."""
     scope = _authorized(Scope(org_id, workspace_id))
-    details = state().details
-    buckets = details.buckets(None, days, _zone(tz))
-    return detail_bodies.Failures.of(details.failures(scope, buckets))
+    return detail_bodies.Failures.of(state().details.failures(scope, _days(days, tz)))
 
 
 @route(f"{WORKSPACE}/apps/<app_id>/analytics")
